@@ -1,0 +1,3 @@
+// STUB
+#include "cuda/ops.hpp"
+namespace kdlts::cuda { int device_count() { return 0; } }
