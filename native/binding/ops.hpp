@@ -1,0 +1,21 @@
+// Each op file registers its functions (sync and *Async) on the addon's exports.
+#pragma once
+
+#include <napi.h>
+
+namespace kdlts_node {
+
+void register_gram(Napi::Env env, Napi::Object exports);
+void register_projection(Napi::Env env, Napi::Object exports);
+void register_topk(Napi::Env env, Napi::Object exports);
+void register_building_blocks(Napi::Env env, Napi::Object exports);
+
+// Registers `name` (sync) and `nameAsync` (Promise) for an op implemented as fn(info, async).
+template <Napi::Value (*Fn)(const Napi::CallbackInfo&, bool)>
+void register_op(Napi::Env env, Napi::Object exports, const std::string& name) {
+  exports.Set(name, Napi::Function::New(env, [](const Napi::CallbackInfo& info) { return Fn(info, false); }, name));
+  exports.Set(name + "Async",
+              Napi::Function::New(env, [](const Napi::CallbackInfo& info) { return Fn(info, true); }, name + "Async"));
+}
+
+}  // namespace kdlts_node
