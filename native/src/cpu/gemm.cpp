@@ -1,7 +1,99 @@
-// STUB: replaced by the real implementation.
+// GEMM dispatch: CBLAS (OpenBLAS) when compiled in, else the built-in engine (gemm_builtin.cpp).
+//
+// The environment variable KDLTS_GEMM (read once) picks the engine at run time, so benchmarks can
+// compare both in one build: "builtin" forces the built-in engine, "blas" forces BLAS. Unset, BLAS
+// is used unless it is an OpenBLAS that picked an SSE-era kernel on a CPU with AVX2: Debian's
+// OpenBLAS 0.3.21 does so on Sapphire Rapids ("Prescott"), running ~4x below the built-in engine.
+#include <cctype>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "cpu/gemm.hpp"
 #include "cpu/ops.hpp"
-#include "error.hpp"
+
+#ifdef KDLTS_HAVE_CBLAS
+#include <cblas.h>
+#ifdef KDLTS_HAVE_OPENBLAS
+extern "C" void openblas_set_num_threads(int num_threads);
+extern "C" char* openblas_get_corename(void);
+#endif
+#endif
+
 namespace kdlts::cpu {
-void sgemm(int, bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float, float*, int64_t) { fail(KDLTS_ERR_INTERNAL, "sgemm: not implemented"); }
-const char* gemm_engine() { return "none"; }
+namespace {
+
+#ifdef KDLTS_HAVE_OPENBLAS
+// True when OpenBLAS runs a pre-AVX2 kernel although the CPU has AVX2 (a CPU its dispatch does
+// not know): the built-in engine is then several times faster.
+bool openblas_misdetected() {
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+  if (!__builtin_cpu_supports("avx2")) return false;
+  std::string core = openblas_get_corename() ? openblas_get_corename() : "";
+  for (char& ch : core) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  for (const char* avx2_core : {"haswell", "zen", "skylakex", "cooperlake", "sapphirerapids", "excavator"})
+    if (core.find(avx2_core) != std::string::npos) return false;
+  return true;
+#else
+  return false;
+#endif
 }
+#endif
+
+bool builtin_forced() {
+  static const bool forced = [] {
+    const char* value = std::getenv("KDLTS_GEMM");
+    if (value != nullptr && std::strcmp(value, "builtin") == 0) return true;
+    if (value != nullptr && std::strcmp(value, "blas") == 0) return false;
+#ifdef KDLTS_HAVE_OPENBLAS
+    return openblas_misdetected();
+#else
+    return false;
+#endif
+  }();
+  return forced;
+}
+
+#ifdef KDLTS_HAVE_CBLAS
+// CBLAS takes int sizes (blasint); anything larger goes to the built-in engine.
+bool fits_blas_int(int64_t x) { return x <= INT_MAX; }
+#endif
+
+}  // namespace
+
+void sgemm(int threads, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+           int64_t ldc) {
+  if (m <= 0 || n <= 0) return;
+#ifdef KDLTS_HAVE_CBLAS
+  // k == 0 and alpha == 0 only scale C: the built-in engine does that without touching A or B
+  // (BLAS implementations disagree on whether beta == 0 then clears NaN).
+  const bool scale_only = k == 0 || alpha == 0.0f;
+  if (!builtin_forced() && !scale_only && fits_blas_int(m) && fits_blas_int(n) &&
+      fits_blas_int(k) && fits_blas_int(lda) && fits_blas_int(ldb) && fits_blas_int(ldc)) {
+#ifdef KDLTS_HAVE_OPENBLAS
+    openblas_set_num_threads(threads);
+#endif
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
+                static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb),
+                beta, c, static_cast<int>(ldc));
+    return;
+  }
+#endif
+  sgemm_builtin(threads, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+const char* gemm_engine() {
+  if (builtin_forced()) return "builtin";
+#if defined(KDLTS_HAVE_OPENBLAS)
+  return "openblas";
+#elif defined(KDLTS_HAVE_CBLAS)
+  return "cblas";
+#else
+  return "builtin";
+#endif
+}
+
+}  // namespace kdlts::cpu
