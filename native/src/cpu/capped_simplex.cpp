@@ -512,6 +512,25 @@ double find_threshold(int threads, const float* y, int64_t n, double k, int64_t*
     sweep(sample, w, fixed, lo, hi, targets, pieces, 2);
     const double in_lo = pieces[0].lambda, in_hi = std::max(in_lo, pieces[1].lambda);
 
+    // Heavy ties put most breakpoints inside any bracket: test the median breakpoint inside
+    // instead (a pass that keeps no candidate) and keep the side that holds lambda.
+    std::vector<double> inside;
+    for (const float v : sample) {
+      if (double(v) - 1.0 > in_lo && double(v) - 1.0 < in_hi) inside.push_back(double(v) - 1.0);
+      if (double(v) > in_lo && double(v) < in_hi) inside.push_back(double(v));
+    }
+    if (int64_t(inside.size()) * 4 > m) {
+      std::nth_element(inside.begin(), inside.begin() + inside.size() / 2, inside.end());
+      const double pivot = inside[inside.size() / 2];
+      Split at_pivot;
+      if (!classify(threads, undecided, pivot, pivot, at_pivot, next)) return fail_non_finite();
+      checked = true;
+      const double phi_pivot = fixed.at(pivot) + at_pivot.phi_lo;
+      if (phi_pivot == k) return pivot;
+      if (phi_pivot > k) lo = pivot; else hi = pivot;
+      continue;
+    }
+
     Split level;
     if (!classify(threads, undecided, in_lo, in_hi, level, next)) return fail_non_finite();
     checked = true;
@@ -530,57 +549,38 @@ double find_threshold(int threads, const float* y, int64_t n, double k, int64_t*
     hi = in_hi;
     spread = 1.0;
     std::swap(undecided, next);
-    if (undecided.size() <= size / 2 || undecided.size() <= kExactLimit) continue;
-
-    // No progress: heavy ties keep most elements inside any bracket. Halve the breakpoints
-    // inside (lo, hi) by testing their median exactly.
-    std::vector<double> points;
-    for (int64_t s = 0; s < undecided.slices(); ++s)
-      for (int64_t i = 0; i < undecided.length(s); ++i) {
-        const double v = undecided.slice[s][i];
-        if (v - 1.0 > lo && v - 1.0 < hi) points.push_back(v - 1.0);
-        if (v > lo && v < hi) points.push_back(v);
-      }
-    if (points.empty()) {
-      std::vector<float> all = undecided.gather();
-      return solve_exact(all, fixed, lo, hi, k);
-    }
-    std::nth_element(points.begin(), points.begin() + points.size() / 2, points.end());
-    const double pivot = points[points.size() / 2];
-    classify(threads, undecided, pivot, pivot, level, next);  // [p, p] leaves no candidate
-    const double phi_pivot = fixed.at(pivot) + level.phi_lo;
-    if (phi_pivot == k) return pivot;
-    if (phi_pivot > k) lo = pivot; else hi = pivot;
-    classify(threads, undecided, lo, hi, level, next);
-    fixed.add(level.fixed);
-    std::swap(undecided, next);
   }
 }
 
-// Minimum and maximum of a group (for k = n and k = 0); false on NaN/Inf.
+// Minimum and maximum of a group (for k = n and k = 0); false on NaN/Inf. Over the integer
+// keys, so that it vectorises.
 bool min_max(int threads, const float* y, int64_t n, float& lo, float& hi) {
   struct MinMax {
-    float lo, hi;
-    bool finite;
+    uint32_t lo = ~uint32_t{0}, hi = 0;
+    bool finite = true;
   };
   std::vector<MinMax> chunks(static_cast<size_t>(chunk_count(n, kChunk)));
   parallel_for(static_cast<int64_t>(chunks.size()), threads, [&](int64_t c) {
-    const int64_t begin = c * kChunk, end = std::min(n, begin + kChunk);
-    float a = y[begin], b = y[begin];
-    bool finite = true;
-    for (int64_t i = begin; i < end; ++i) {
-      a = std::min(a, y[i]);
-      b = std::max(b, y[i]);
-      finite &= std::fabs(y[i]) <= std::numeric_limits<float>::max();
+    MinMax& r = chunks[c];
+    uint32_t non_finite = 0;
+    for (int64_t i = c * kChunk; i < std::min(n, (c + 1) * kChunk); ++i) {
+      uint32_t bits;
+      std::memcpy(&bits, y + i, sizeof bits);
+      non_finite |= (bits & 0x7f800000u) == 0x7f800000u;
+      const uint32_t key = float_key(y[i]);
+      r.lo = std::min(r.lo, key);
+      r.hi = std::max(r.hi, key);
     }
-    chunks[c] = {a, b, finite};
+    r.finite = non_finite == 0;
   });
-  lo = hi = y[0];
+  MinMax all;
   for (const auto& c : chunks) {
     if (!c.finite) return false;
-    lo = std::min(lo, c.lo);
-    hi = std::max(hi, c.hi);
+    all.lo = std::min(all.lo, c.lo);
+    all.hi = std::max(all.hi, c.hi);
   }
+  lo = key_float(all.lo);
+  hi = key_float(all.hi);
   return true;
 }
 
@@ -598,6 +598,13 @@ bool project_group(int threads, const float* y, float* x, int64_t n, double k, d
       return false;
     }
     lambda = k <= 0.0 ? double(hi) : double(lo) - 1.0;
+    // Exactly 0 or 1: y - lambda in float could round to 0.99999994 (min y - 1 is inexact).
+    const float fill = k <= 0.0 ? 0.0f : 1.0f;
+    parallel_for(chunk_count(n, kChunk), threads, [&](int64_t c) {
+      const int64_t begin = c * kChunk;
+      std::fill(x + begin, x + std::min(n, begin + kChunk), fill);
+    });
+    return true;
   } else {
     lambda = find_threshold(threads, y, n, k, &first_bad);
     if (std::isnan(lambda)) return false;
