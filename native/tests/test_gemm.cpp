@@ -2,6 +2,7 @@
 // kdlts_copy_f32, against plain double-precision loops.
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <iterator>
 #include <limits>
@@ -15,12 +16,20 @@ namespace {
 
 using kdlts_test::Context;
 
+// kdlts may prefer its built-in engine over a linked OpenBLAS that picked a slow kernel
+// (gemm.cpp). The tests check the linked BLAS through kdlts_sgemm anyway, and the built-in engine
+// directly: ask for BLAS before the first GEMM reads KDLTS_GEMM (a value set by the user wins).
+#ifndef _WIN32
+const bool prefer_blas = setenv("KDLTS_GEMM", "blas", /*overwrite=*/0) == 0;
+#endif
+
 struct GemmCase {
   bool trans_a = false, trans_b = false;
   int64_t m = 1, n = 1, k = 1;
   float alpha = 1.0f, beta = 0.0f;
   int64_t pad = 0;         // extra row stride of A, B and C (strides larger than the width)
   bool nan_in_c = false;   // C starts as NaN (only meaningful with beta == 0)
+  bool syrk = false;       // B is A (with trans_b and m == n): C = A A^T
 };
 
 std::string describe(const GemmCase& g) {
@@ -46,7 +55,7 @@ GemmData make_data(Context& ctx, const GemmCase& g) {
   d.ldb = b_cols + g.pad;
   d.ldc = g.n + g.pad;
   d.a = kdlts_test::uniform(ctx, a_rows * d.lda);
-  d.b = kdlts_test::uniform(ctx, b_rows * d.ldb);
+  d.b = g.syrk ? d.a : kdlts_test::uniform(ctx, b_rows * d.ldb);
   d.c0 = kdlts_test::uniform(ctx, g.m * d.ldc);
   for (int64_t i = 0; i < g.m; ++i)
     for (int64_t j = 0; j < d.ldc; ++j)
@@ -89,8 +98,9 @@ GemmData make_data(Context& ctx, const GemmCase& g) {
 }
 
 // Checks one result against the reference, including the untouched stride padding of C.
+// upper_only: only C's upper triangle (j >= i) is specified (syrk_upper_builtin).
 void check_result(Context& ctx, const GemmCase& g, const GemmData& d, const std::vector<float>& c,
-                  const std::string& engine) {
+                  const std::string& engine, bool upper_only = false) {
   double worst = 0.0;
   int64_t worst_at = 0;
   bool padding_ok = true;
@@ -101,6 +111,7 @@ void check_result(Context& ctx, const GemmCase& g, const GemmData& d, const std:
         padding_ok = padding_ok && got == kSentinel;
         continue;
       }
+      if (upper_only && j < i) continue;
       const double ratio = std::fabs(got - d.expected[i * g.n + j]) / d.tolerance[i * g.n + j];
       if (!(ratio <= worst)) {  // NaN counts as worst
         worst = ratio;
@@ -136,7 +147,8 @@ KDLTS_TEST(gemm, engine_name) {
 
 KDLTS_TEST(gemm, all_transposes_odd_and_prime_sizes) {
   // Sizes around the micro-tile (12 x 32 with AVX-512), the depth block (256) and C tiles.
-  const int64_t sizes[] = {1, 2, 3, 5, 7, 11, 12, 13, 16, 17, 31, 32, 33, 47, 97, 127, 144, 145, 211, 256, 257, 300};
+  const int64_t sizes[] = {1,  2,  3,  5,  7,   11,  12,  13,  16,  17,  31,
+                           32, 33, 47, 97, 127, 144, 145, 211, 256, 257, 300};
   std::uniform_int_distribution<int> pick(0, int(std::size(sizes)) - 1);
   for (int t = 0; t < 4; ++t)
     for (int rep = 0; rep < 12; ++rep) {
@@ -221,6 +233,34 @@ KDLTS_TEST(gemm, gram_shape_128x128x65536) {
   run_case(ctx, g);
 }
 
+KDLTS_TEST(gemm, syrk_for_gram) {
+  // kdlts::cpu::syrk (BLAS ssyrk or the built-in engine, mirrored) and the built-in upper-triangle
+  // pass; sizes around the micro-tiles and C tiles, depths on both sides of the depth split.
+  const int64_t shapes[][2] = {{1, 1}, {13, 257}, {128, 5000}, {300, 64}, {577, 40}, {20, 0}};
+  for (const auto& shape : shapes) {
+    GemmCase g;
+    g.trans_b = g.syrk = g.nan_in_c = true;
+    g.m = g.n = shape[0];
+    g.k = shape[1];
+    g.pad = 3;
+    const GemmData d = make_data(ctx, g);
+    std::vector<float> c;
+    for (int threads : {1, 2}) {  // BLAS takes a different route for 1 thread (gemm.cpp)
+      c = d.c0;
+      kdlts::cpu::syrk(threads, g.n, g.k, d.a.data(), d.lda, c.data(), d.ldc);
+      check_result(ctx, g, d, c, std::string("syrk[") + kdlts_gemm_engine() + "]");
+      bool symmetric = true;
+      for (int64_t i = 0; i < g.n; ++i)
+        for (int64_t j = 0; j < i; ++j)
+          symmetric = symmetric && c[i * d.ldc + j] == c[j * d.ldc + i];
+      CHECK(symmetric) << describe(g) << ": syrk result is not exactly symmetric";
+    }
+    c = d.c0;
+    kdlts::cpu::syrk_upper_builtin(2, g.n, g.k, d.a.data(), d.lda, c.data(), d.ldc);
+    check_result(ctx, g, d, c, "syrk_upper_builtin", /*upper_only=*/true);
+  }
+}
+
 KDLTS_TEST(gemm, k_zero_scales_c) {
   std::vector<float> c = {1.0f, std::nanf(""), 3.0f, 4.0f};
   CHECK_OK(kdlts_sgemm(&ctx.exec, 0, 0, 2, 2, 0, 1.0f, nullptr, 1, nullptr, 2, 0.0f, c.data(), 2));
@@ -229,14 +269,16 @@ KDLTS_TEST(gemm, k_zero_scales_c) {
   CHECK_OK(kdlts_sgemm(&ctx.exec, 1, 1, 2, 2, 0, 1.0f, nullptr, 2, nullptr, 1, 0.5f, c.data(), 2));
   CHECK(c[0] == 0.5f && c[1] == 1.0f && c[2] == 1.5f && c[3] == 2.0f);
   c = {1.0f, std::nanf(""), 3.0f, 4.0f};
-  kdlts::cpu::sgemm_builtin(2, false, false, 2, 2, 0, 1.0f, nullptr, 1, nullptr, 2, 0.0f, c.data(), 2);
+  kdlts::cpu::sgemm_builtin(2, false, false, 2, 2, 0, 1.0f, nullptr, 1, nullptr, 2, 0.0f, c.data(),
+                            2);
   for (float x : c) CHECK(x == 0.0f) << "builtin: beta = 0 with k = 0 must write zeros, got " << x;
 }
 
 KDLTS_TEST(gemm, alpha_zero_ignores_a_and_b) {
   // BLAS semantics: alpha = 0 does not read A or B, so NaN there does not reach C.
   std::vector<float> a(6, std::nanf("")), b(6, std::nanf("")), c = {1.0f, 2.0f, 3.0f, 4.0f};
-  CHECK_OK(kdlts_sgemm(&ctx.exec, 0, 0, 2, 2, 3, 0.0f, a.data(), 3, b.data(), 2, 2.0f, c.data(), 2));
+  CHECK_OK(
+      kdlts_sgemm(&ctx.exec, 0, 0, 2, 2, 3, 0.0f, a.data(), 3, b.data(), 2, 2.0f, c.data(), 2));
   CHECK(c[0] == 2.0f && c[1] == 4.0f && c[2] == 6.0f && c[3] == 8.0f);
 }
 
@@ -256,7 +298,8 @@ KDLTS_TEST(gemm, builtin_independent_of_thread_count) {
     const int64_t m = s[0], n = s[1], k = s[2];
     const auto a = kdlts_test::uniform(ctx, m * k), b = kdlts_test::uniform(ctx, n * k);
     std::vector<float> first(m * n), other(m * n);
-    kdlts::cpu::sgemm_builtin(1, false, true, m, n, k, 1.0f, a.data(), k, b.data(), k, 0.0f, first.data(), n);
+    kdlts::cpu::sgemm_builtin(1, false, true, m, n, k, 1.0f, a.data(), k, b.data(), k, 0.0f,
+                              first.data(), n);
     for (int threads : {2, 3, 8}) {
       kdlts::cpu::sgemm_builtin(threads, false, true, m, n, k, 1.0f, a.data(), k, b.data(), k, 0.0f,
                                 other.data(), n);
@@ -268,7 +311,8 @@ KDLTS_TEST(gemm, builtin_independent_of_thread_count) {
 
 KDLTS_TEST(gemm, copy_f32) {
   const int64_t chunk = int64_t{1} << 18;  // copy.cpp's task size
-  for (int64_t n : {int64_t{0}, int64_t{1}, int64_t{1000}, chunk - 1, chunk, chunk + 1, 3 * chunk + 7}) {
+  for (int64_t n : {int64_t{0}, int64_t{1}, int64_t{1000}, chunk - 1, chunk, chunk + 1,
+                    3 * chunk + 7}) {
     const auto src = kdlts_test::uniform(ctx, n + 1);
     std::vector<float> dst(n + 1, kSentinel);
     CHECK_OK(kdlts_copy_f32(&ctx.exec, src.data(), dst.data(), n));

@@ -55,7 +55,8 @@ std::vector<float> forward(Context& ctx, const Problem& p) {
   return grams;
 }
 
-std::vector<std::vector<float>> backward(Context& ctx, const Problem& p, const std::vector<float>& dg) {
+std::vector<std::vector<float>> backward(Context& ctx, const Problem& p,
+                                         const std::vector<float>& dg) {
   std::vector<std::vector<float>> df;
   std::vector<float*> out;
   for (int64_t d : p.dims) df.emplace_back(p.batch * d, std::nanf(""));
@@ -74,7 +75,8 @@ std::vector<std::vector<float>> backward(Context& ctx, const Problem& p, const s
 void check_forward(Context& ctx, const Problem& p, const std::vector<float>& grams) {
   const int64_t bb = p.batch * p.batch;
   for (size_t l = 0; l < p.dims.size(); ++l) {
-    const auto ref = ref::gram_forward(p.features[l].data(), p.batch, p.dims[l], p.normalize, p.eps);
+    const auto ref =
+        ref::gram_forward(p.features[l].data(), p.batch, p.dims[l], p.normalize, p.eps);
     const double rel = 4.0 * kUnit * std::sqrt(double(p.dims[l])) + 1e-6;
     double worst = 0.0;
     int64_t worst_at = 0;
@@ -88,9 +90,9 @@ void check_forward(Context& ctx, const Problem& p, const std::vector<float>& gra
           worst_at = e;
         }
       }
-    CHECK(worst <= 1.0) << where(p, l) << ": error/tolerance " << worst << " at (" << worst_at / p.batch
-                        << ", " << worst_at % p.batch << "): got " << grams[l * bb + worst_at]
-                        << ", expected " << ref[worst_at];
+    CHECK(worst <= 1.0) << where(p, l) << ": error/tolerance " << worst << " at ("
+                        << worst_at / p.batch << ", " << worst_at % p.batch << "): got "
+                        << grams[l * bb + worst_at] << ", expected " << ref[worst_at];
   }
 }
 
@@ -179,7 +181,8 @@ KDLTS_TEST(gram, normalized_and_raw_small) {
 }
 
 KDLTS_TEST(gram, batch_128) {
-  for (int32_t normalize : {1, 0}) check_both(ctx, make_problem(ctx, 128, {3, 1000, 4096}, normalize));
+  for (int32_t normalize : {1, 0})
+    check_both(ctx, make_problem(ctx, 128, {3, 1000, 4096}, normalize));
 }
 
 KDLTS_TEST(gram, long_features) {
@@ -193,7 +196,8 @@ KDLTS_TEST(gram, long_features) {
 KDLTS_TEST(gram, many_blocks_of_different_dims) {
   std::vector<int64_t> dims;
   std::uniform_int_distribution<int64_t> pick(0, 2500);
-  for (int l = 0; l < 20; ++l) dims.push_back(l % 7 == 3 ? 0 : (l % 5 == 0 ? pick(ctx.rng) / 100 + 1 : pick(ctx.rng)));
+  for (int l = 0; l < 20; ++l)  // D from 0 (some blocks) over 1..26 (every 5th) to 2500
+    dims.push_back(l % 7 == 3 ? 0 : (l % 5 == 0 ? pick(ctx.rng) / 100 + 1 : pick(ctx.rng)));
   check_both(ctx, make_problem(ctx, 24, dims, 1));
   check_both(ctx, make_problem(ctx, 24, dims, 0));
 }
@@ -201,7 +205,8 @@ KDLTS_TEST(gram, many_blocks_of_different_dims) {
 KDLTS_TEST(gram, zero_dim_blocks) {
   Problem p = make_problem(ctx, 5, {0, 3, 0}, 1);
   const auto g = forward(ctx, p);
-  for (int64_t e = 0; e < 25; ++e) CHECK(g[e] == 0.0f && g[50 + e] == 0.0f) << "D = 0 must give G = 0";
+  for (int64_t e = 0; e < 25; ++e)
+    CHECK(g[e] == 0.0f && g[50 + e] == 0.0f) << "D = 0 must give G = 0";
   check_both(ctx, p);
   // A block of D = 0 may pass NULL features and dfeatures.
   const auto params = p.params();
@@ -270,7 +275,8 @@ KDLTS_TEST(gram, backward_matches_finite_differences) {
 }
 
 KDLTS_TEST(gram, non_finite_features) {
-  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
   for (int32_t normalize : {1, 0}) {
     Problem p = make_problem(ctx, 6, {8, 10, 3}, normalize);
     p.features[1][3 * 10 + 5] = nan;  // block 1, row 3, column 5
@@ -279,7 +285,8 @@ KDLTS_TEST(gram, non_finite_features) {
     const auto params = p.params();
     const auto f = p.pointers();
     std::vector<float> grams(3 * 36), dg(3 * 36, 0.25f);
-    std::vector<std::vector<float>> df = {std::vector<float>(48), std::vector<float>(60), std::vector<float>(18)};
+    std::vector<std::vector<float>> df = {std::vector<float>(48), std::vector<float>(60),
+                                          std::vector<float>(18)};
     std::vector<float*> out = {df[0].data(), df[1].data(), df[2].data()};
     expect_non_finite(ctx, kdlts_gram_forward(&ctx.exec, &params, f.data(), grams.data()),
                       "features[1] row 3, column 5 is NaN");
@@ -309,7 +316,8 @@ KDLTS_TEST(gram, non_finite_dgrams) {
   Problem p = make_problem(ctx, 5, {4, 6, 2}, 1);
   const auto params = p.params();
   const auto f = p.pointers();
-  std::vector<std::vector<float>> df = {std::vector<float>(20), std::vector<float>(30), std::vector<float>(10)};
+  std::vector<std::vector<float>> df = {std::vector<float>(20), std::vector<float>(30),
+                                        std::vector<float>(10)};
   std::vector<float*> out = {df[0].data(), df[1].data(), df[2].data()};
   std::vector<float> dg = kdlts_test::uniform(ctx, 3 * 25);
   dg[2 * 25 + 1 * 5 + 4] = std::numeric_limits<float>::quiet_NaN();  // block 2, row 1, column 4
@@ -325,7 +333,8 @@ KDLTS_TEST(gram, deterministic) {
   const Problem p = make_problem(ctx, 40, {3000, 17}, 1);
   const auto dg = kdlts_test::uniform(ctx, 2 * 1600);
   const auto g1 = forward(ctx, p), g2 = forward(ctx, p);
-  CHECK(std::memcmp(g1.data(), g2.data(), g1.size() * sizeof(float)) == 0) << "forward differs between runs";
+  CHECK(std::memcmp(g1.data(), g2.data(), g1.size() * sizeof(float)) == 0)
+      << "forward differs between runs";
   const auto d1 = backward(ctx, p, dg), d2 = backward(ctx, p, dg);
   for (size_t l = 0; l < d1.size(); ++l)
     CHECK(std::memcmp(d1[l].data(), d2[l].data(), d1[l].size() * sizeof(float)) == 0)

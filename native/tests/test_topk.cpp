@@ -98,7 +98,8 @@ KDLTS_TEST(topk, boundary_k) {
   for (const int64_t n : {1, 5, 1000, 300000}) {
     const std::vector<float> s = kdlts_test::uniform(ctx, n);
     for (const int64_t k : {int64_t{0}, int64_t{1}, n / 2, n - 1, n})
-      check_against_reference(ctx, s, {n}, {k}, "n " + std::to_string(n) + " k " + std::to_string(k));
+      check_against_reference(ctx, s, {n}, {k},
+                              "n " + std::to_string(n) + " k " + std::to_string(k));
   }
 }
 
@@ -193,7 +194,8 @@ KDLTS_TEST(topk, large_global_invariants) {
   for (const int64_t k : {n / 3, int64_t{10}, n - 10}) {
     const Result r = topk(ctx, ctx.exec, s, {n}, {k}, k == n / 3);
     CHECK(r.status == KDLTS_OK) << kdlts_last_error();
-    if (r.status == KDLTS_OK) check_invariants(ctx, s.data(), r.mask.data(), n, k, "12M k " + std::to_string(k));
+    if (r.status == KDLTS_OK)
+      check_invariants(ctx, s.data(), r.mask.data(), n, k, "12M k " + std::to_string(k));
   }
   // Heavy ties at the threshold in a large group.
   for (auto& v : s) v = float(ctx.rng() % 3);
@@ -233,7 +235,8 @@ KDLTS_TEST(topk, nan_is_rejected) {
                                  std::to_string(c.group) + ", element " +
                                  std::to_string(c.element) + ") is NaN";
     std::vector<uint8_t> mask(s.size());
-    const kdlts_topk_params params{int64_t(c.sizes.size()), c.sizes.data(), c.k.data(), KDLTS_MASK_U8};
+    const kdlts_topk_params params{int64_t(c.sizes.size()), c.sizes.data(), c.k.data(),
+                                   KDLTS_MASK_U8};
     CHECK_STATUS(kdlts_topk_mask(&ctx.exec, &params, s.data(), mask.data()), KDLTS_ERR_NON_FINITE,
                  expected);
   }

@@ -39,7 +39,7 @@ namespace kdlts::cpu {
 namespace {
 
 constexpr int64_t kChunk = int64_t{1} << 16;       // elements per parallel task
-constexpr int64_t kExactLimit = int64_t{1} << 16;  // sort-based exact solve at or below this
+constexpr int64_t kExactLimit = 4096;              // one-thread exact solve at or below this
 constexpr int64_t kMaxSample = int64_t{1} << 16;   // sample size cap
 constexpr int64_t kSmallGroup = int64_t{1} << 17;  // smaller groups: one thread each
 constexpr int kLanes = 16;                         // block width of the hot loops
@@ -78,11 +78,20 @@ float key_float(uint32_t key) {
 }
 
 // The smallest float v in [-inf, +inf] with pred(v), for a predicate monotone in v; +inf if none.
+// `guess` is usually it or a neighbour; otherwise a binary search over all floats settles it.
 template <typename Pred>
-float first_float_where(Pred pred) {
-  uint32_t lo = float_key(-std::numeric_limits<float>::infinity());
-  uint32_t hi = float_key(std::numeric_limits<float>::infinity());
-  if (!pred(key_float(hi))) return key_float(hi);
+float first_float_where(Pred pred, double guess) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const double max = std::numeric_limits<float>::max();
+  uint32_t key = float_key(std::isinf(guess) ? float(guess) : float(std::clamp(guess, -max, max)));
+  for (int step = 0; step < 4; ++step) {
+    const bool here = pred(key_float(key));
+    if (here && (key == float_key(-inf) || !pred(key_float(key - 1)))) return key_float(key);
+    if (!here && key == float_key(inf)) return inf;
+    key += here ? -1 : 1;
+  }
+  uint32_t lo = float_key(-inf), hi = float_key(inf);
+  if (!pred(inf)) return inf;
   while (lo < hi) {  // invariant: pred(key_float(hi))
     const uint32_t mid = lo + (hi - lo) / 2;
     if (pred(key_float(mid))) hi = mid; else lo = mid + 1;
@@ -91,7 +100,8 @@ float first_float_where(Pred pred) {
 }
 
 // Float thresholds that classify an element v for every lambda in [lo, hi], matching exactly the
-// double breakpoints double(v) - 1.0 and double(v) used by the sweep and the final solve.
+// double breakpoints double(v) - 1.0 and double(v) used by the sweep and the final solve. The
+// three ranges are disjoint (which matters only when lo == hi); the rest are candidates.
 struct Cuts {
   float zero_end;  // v < zero_end: v <= lo, always 0
   float one_min;   // v >= one_min: v - 1 >= hi, always 1
@@ -99,10 +109,11 @@ struct Cuts {
   float lin_end;
 
   Cuts(double lo, double hi)
-      : zero_end(first_float_where([&](float v) { return double(v) > lo; })),
-        one_min(first_float_where([&](float v) { return double(v) - 1.0 >= hi; })),
-        lin_min(first_float_where([&](float v) { return double(v) >= hi; })),
-        lin_end(first_float_where([&](float v) { return double(v) - 1.0 > lo; })) {}
+      : zero_end(first_float_where([&](float v) { return double(v) > lo; }, lo)),
+        one_min(first_float_where([&](float v) { return double(v) - 1.0 >= hi; }, hi + 1.0)),
+        lin_min(std::max(zero_end, first_float_where([&](float v) { return v >= hi; }, hi))),
+        lin_end(std::min(one_min,
+                         first_float_where([&](float v) { return v - 1.0 > lo; }, lo + 1.0))) {}
 };
 
 double clip01(double v) { return std::min(1.0, std::max(0.0, v)); }
@@ -161,9 +172,8 @@ float* chunk_scratch() {
   return scratch.data();
 }
 
-// Every element of p[0, n) is 0, 1, linear or a candidate (see Cuts), in this order of priority;
-// NaN compares false everywhere, so it is a candidate. Candidates go to `kept` (index order);
-// returns their number.
+// Every element of p[0, n) is 0, 1, linear or a candidate (see Cuts); NaN compares false
+// everywhere, so it is a candidate. Candidates go to `kept` (index order); returns their number.
 int64_t classify_tail(const float* p, int64_t n, const Cuts& c, ChunkResult& r, float* kept) {
   int64_t count = 0;
   for (int64_t i = 0; i < n; ++i) {
@@ -190,10 +200,9 @@ int64_t classify_blocks(const float* p, int64_t n, const Cuts& c, ChunkResult& r
     _mm_prefetch(reinterpret_cast<const char*>(p + i) + kPrefetchBytes, _MM_HINT_T0);
     const __m512 v = _mm512_loadu_ps(p + i);
     const __mmask16 is_zero = _mm512_cmp_ps_mask(v, zero_end, _CMP_LT_OQ);
-    const __mmask16 is_one = _mm512_mask_cmp_ps_mask(~is_zero, v, one_min, _CMP_GE_OQ);
-    const __mmask16 is_lin = _mm512_mask_cmp_ps_mask(
-        _mm512_mask_cmp_ps_mask(~(is_zero | is_one), v, lin_min, _CMP_GE_OQ), v, lin_end,
-        _CMP_LT_OQ);
+    const __mmask16 is_one = _mm512_cmp_ps_mask(v, one_min, _CMP_GE_OQ);
+    const __mmask16 is_lin =
+        _mm512_mask_cmp_ps_mask(_mm512_cmp_ps_mask(v, lin_min, _CMP_GE_OQ), v, lin_end, _CMP_LT_OQ);
     const __mmask16 is_candidate = ~(is_zero | is_one | is_lin);
     ones = _mm512_mask_add_epi32(ones, is_one, ones, one);
     lin_count = _mm512_mask_add_epi32(lin_count, is_lin, lin_count, one);
@@ -201,7 +210,11 @@ int64_t classify_blocks(const float* p, int64_t n, const Cuts& c, ChunkResult& r
     sum_lo = _mm512_mask_add_pd(sum_lo, __mmask8(is_lin), sum_lo,
                                 _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
     sum_hi = _mm512_mask_add_pd(sum_hi, __mmask8(is_lin >> 8), sum_hi, _mm512_cvtps_pd(v_hi));
+#if defined(__AVX512DQ__)
+    non_finite |= _mm512_fpclass_ps_mask(v, 0x99);  // NaN, +Inf, -Inf
+#else
     non_finite |= _mm512_cmp_ps_mask(_mm512_sub_ps(v, v), _mm512_setzero_ps(), _CMP_NEQ_UQ);
+#endif
     _mm512_storeu_ps(kept + count, _mm512_maskz_compress_ps(is_candidate, v));
     count += __builtin_popcount(is_candidate);
   }
@@ -225,8 +238,8 @@ int64_t classify_blocks(const float* p, int64_t n, const Cuts& c, ChunkResult& r
     std::memcpy(v, p + i, sizeof v);
     for (int j = 0; j < kLanes; ++j) {
       const int32_t zero = v[j] < c.zero_end;
-      const int32_t one = (1 - zero) & (v[j] >= c.one_min);
-      const int32_t lin = (1 - zero) & (1 - one) & (v[j] >= c.lin_min) & (v[j] < c.lin_end);
+      const int32_t one = v[j] >= c.one_min;
+      const int32_t lin = (v[j] >= c.lin_min) & (v[j] < c.lin_end);
       ones[j] += one;
       lin_count[j] += lin;
       lin_sum[j] += double(v[j]) * double(lin);
@@ -282,7 +295,8 @@ struct Split {
   Fixed fixed;
   double phi_lo = 0.0, phi_hi = 0.0;
 };
-bool classify(int threads, const Undecided& u, double lo, double hi, Split& split, Undecided& next) {
+bool classify(int threads, const Undecided& u, double lo, double hi, Split& split,
+              Undecided& next) {
   const Cuts cuts(lo, hi);
   std::vector<ChunkResult> results(static_cast<size_t>(u.slices()));
   parallel_for(u.slices(), threads, [&](int64_t s) {
@@ -309,8 +323,9 @@ bool classify(int threads, const Undecided& u, double lo, double hi, Split& spli
     std::vector<float> all = next.gather();
     next = Undecided{};
     for (int64_t begin = 0; begin < int64_t(all.size()); begin += kChunk) {
-      next.owned.emplace_back(all.begin() + begin, all.begin() + std::min<int64_t>(begin + kChunk, all.size()));
-      next.add(next.owned.back().data(), static_cast<int64_t>(next.owned.back().size()));
+      const int64_t end = std::min<int64_t>(begin + kChunk, all.size());
+      next.owned.emplace_back(all.begin() + begin, all.begin() + end);
+      next.add(next.owned.back().data(), end - begin);
     }
   }
   split.phi_lo = fixed.at(lo) + clip_lo;
@@ -369,20 +384,6 @@ void write_projection(const float* y, float* x, int64_t n, SplitLambda l, bool) 
 }
 #endif
 
-// Sorts floats (no NaN) ascending: an LSD radix sort of their order-preserving keys.
-void sort_floats(std::vector<float>& v) {
-  std::vector<uint32_t> keys(v.size()), tmp(v.size());
-  for (size_t i = 0; i < v.size(); ++i) keys[i] = float_key(v[i]);
-  for (const int shift : {0, 11, 22}) {
-    size_t count[2049] = {};
-    for (const uint32_t key : keys) ++count[((key >> shift) & 2047) + 1];
-    for (int d = 0; d < 2048; ++d) count[d + 1] += count[d];
-    for (const uint32_t key : keys) tmp[count[(key >> shift) & 2047]++] = key;
-    keys.swap(tmp);
-  }
-  for (size_t i = 0; i < v.size(); ++i) v[i] = key_float(keys[i]);
-}
-
 // A piece [a, b] of phi between consecutive breakpoints, and lambda on it.
 struct Piece {
   double a, b, lambda;
@@ -437,7 +438,7 @@ void sweep(const std::vector<float>& u, double w, const Fixed& fixed, double lo,
 
 // Exact lambda for phi(l) = fixed.at(l) + sum_j clip(u_j - l, 0, 1) = k on [lo, hi].
 double solve_exact(std::vector<float>& u, const Fixed& fixed, double lo, double hi, double k) {
-  sort_floats(u);
+  std::sort(u.begin(), u.end());
   Piece piece;
   sweep(u, 1.0, fixed, lo, hi, &k, &piece, 1);
   if (!(piece.a < piece.b)) {
@@ -458,24 +459,101 @@ double solve_exact(std::vector<float>& u, const Fixed& fixed, double lo, double 
   return std::min(std::max(lambda, piece.a), piece.b);
 }
 
-// A stratified sample: one element from each of m equal strata, at a hashed offset.
+// Exact lambda for phi(l) = fixed.at(l) + sum_j clip(u_j - l, 0, 1) = k on [lo, hi] without
+// sorting everything: regula falsi (Illinois) on vectorised evaluations of phi narrows [lo, hi]
+// until phi changes by less than one element's worth across it; the few elements with a
+// breakpoint still inside are then solved exactly, the rest are fixed.
+double solve_small(std::vector<float>& u, Fixed fixed, double lo, double hi, double k) {
+  if (u.empty()) return solve_exact(u, fixed, lo, hi, k);
+  const auto f = [&](double l) { return fixed.at(l) + clip_sum(u.data(), int64_t(u.size()), l) - k; };
+  const auto [min_it, max_it] = std::minmax_element(u.begin(), u.end());
+  double a = std::max(lo, double(*min_it) - 1.0), b = std::min(hi, double(*max_it));
+  if (!(a < b)) return solve_exact(u, fixed, lo, hi, k);
+  double fa = f(a), fb = f(b);
+  if (fa <= 0.0) return a;
+  if (fb >= 0.0) return b;
+  for (int step = 0, side = 0; step < 200 && fa - fb >= 16.0 && a < b; ++step) {
+    double x = (a * fb - b * fa) / (fb - fa);
+    if (!(x > a && x < b)) x = a + (b - a) / 2;
+    const double fx = f(x);
+    if (fx == 0.0) return x;
+    if (fx > 0.0) {
+      a = x, fa = fx;
+      if (side == 1) fb /= 2;  // the same end twice: halve the other's weight
+      side = 1;
+    } else {
+      b = x, fb = fx;
+      if (side == -1) fa /= 2;
+      side = -1;
+    }
+  }
+  std::vector<float> inside;  // elements with a breakpoint strictly inside (a, b)
+  for (const float v : u) {
+    const double d = v;
+    if (d <= a) continue;
+    if (d - 1.0 >= b) ++fixed.ones;
+    else if (d >= b && d - 1.0 <= a) ++fixed.lin_count, fixed.lin_sum += d;
+    else inside.push_back(v);
+  }
+  return solve_exact(inside, fixed, a, b, k);
+}
+
+// A stratified sample: one element from each of m equal strata, at a hashed offset (all of u
+// when m is its size).
 std::vector<float> draw_sample(int threads, const Undecided& u, int64_t m) {
-  std::vector<float> s(static_cast<size_t>(m));
   const int64_t n = u.size();
+  if (m == n) return u.gather();
+  std::vector<float> s(static_cast<size_t>(m));
+  const double stratum = double(n) / double(m);
   parallel_for(chunk_count(m, 4096), threads, [&](int64_t c) {
-    int64_t slice = std::upper_bound(u.start.begin(), u.start.end(), c * 4096 * n / m) -
+    const auto begin_of = [&](int64_t j) { return int64_t(double(j) * stratum); };
+    int64_t slice = std::upper_bound(u.start.begin(), u.start.end(), begin_of(c * 4096)) -
                     u.start.begin() - 1;
     for (int64_t j = c * 4096; j < std::min(m, (c + 1) * 4096); ++j) {
-      const int64_t begin = j * n / m, len = (j + 1) * n / m - begin;
+      const int64_t begin = begin_of(j), len = (j + 1 == m ? n : begin_of(j + 1)) - begin;
       uint64_t h = uint64_t(j) * 0x9e3779b97f4a7c15ull;  // splitmix64 finaliser
       h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
       h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
-      const int64_t at = begin + static_cast<int64_t>((h ^ (h >> 31)) % uint64_t(len));
+      const int64_t at = begin + int64_t(((h >> 32) * uint64_t(len)) >> 32);  // in [0, len)
       while (u.start[slice + 1] <= at) ++slice;  // positions increase with j
       s[j] = u.slice[slice][at - u.start[slice]];
     }
   });
   return s;
+}
+
+// Where the sample's estimate of phi, fixed.at(l) + w * sum_j clip(s_j - l, 0, 1), crosses
+// target inside [lo, hi], to within tol of phi: regula falsi (Illinois variant), each step one
+// vectorised pass over the sample. -inf / +inf when the estimate stays below / above the target
+// over the sample's range and that side of the bracket is open.
+double sample_crossing(const std::vector<float>& sample, double w, const Fixed& fixed, double lo,
+                       double hi, double target, double tol) {
+  const auto f = [&](double l) {
+    return fixed.at(l) + w * clip_sum(sample.data(), int64_t(sample.size()), l) - target;
+  };
+  const auto [min_it, max_it] = std::minmax_element(sample.begin(), sample.end());
+  double a = lo == -kInf ? double(*min_it) - 1.0 : lo;  // f is constant beyond the sample
+  double b = hi == kInf ? double(*max_it) : hi;
+  double fa = f(a), fb = f(b);
+  if (fa <= 0.0) return lo == -kInf ? -kInf : lo;
+  if (fb >= 0.0) return hi == kInf ? kInf : hi;
+  int side = 0;
+  for (int step = 0; step < 100 && a < b; ++step) {
+    double x = (a * fb - b * fa) / (fb - fa);
+    if (!(x > a && x < b)) x = a + (b - a) / 2;
+    const double fx = f(x);
+    if (std::fabs(fx) <= tol) return x;
+    if (fx > 0.0) {
+      a = x, fa = fx;
+      if (side == 1) fb /= 2;  // the same end twice: halve the other's weight
+      side = 1;
+    } else {
+      b = x, fb = fx;
+      if (side == -1) fa /= 2;
+      side = -1;
+    }
+  }
+  return a + (b - a) / 2;
 }
 
 // lambda for one group with 0 < k < n. Returns NaN after storing the offset of the first
@@ -497,20 +575,20 @@ double find_threshold(int threads, const float* y, int64_t n, double k, int64_t*
     if (size <= kExactLimit) {
       std::vector<float> all = undecided.gather();
       if (!checked && first_non_finite(all.data(), size) >= 0) return fail_non_finite();
-      return solve_exact(all, fixed, lo, hi, k);
+      return solve_small(all, fixed, lo, hi, k);
     }
     // Bracket lambda from a sample: its phi has a standard deviation of at most
-    // sqrt(m) / 2 samples, each standing for w elements; aim ~4 deviations out.
-    const int64_t m = std::min({kMaxSample, size, std::max<int64_t>(1024, 8 * int64_t(std::sqrt(size)))});
+    // sqrt(m) / 2 samples, each standing for w elements; aim ~4 deviations out. A sample of
+    // everything is exact: then aim half an element out.
+    const int64_t m =
+        std::min({kMaxSample, size, std::max<int64_t>(1024, 8 * int64_t(std::sqrt(size)))});
     std::vector<float> sample = draw_sample(threads, undecided, m);
     if (!checked && first_non_finite(sample.data(), m) >= 0) return fail_non_finite();
-    sort_floats(sample);
     const double w = double(size) / double(m);
-    const double delta = spread * (2.0 * std::sqrt(double(m)) + 1.0) * w;
-    const double targets[2] = {k + delta, k - delta};
-    Piece pieces[2];
-    sweep(sample, w, fixed, lo, hi, targets, pieces, 2);
-    const double in_lo = pieces[0].lambda, in_hi = std::max(in_lo, pieces[1].lambda);
+    const double delta = spread * (m == size ? 0.5 : (2.0 * std::sqrt(double(m)) + 1.0) * w);
+    const double in_lo = sample_crossing(sample, w, fixed, lo, hi, k + delta, delta / 4);
+    const double in_hi =
+        std::max(in_lo, sample_crossing(sample, w, fixed, lo, hi, k - delta, delta / 4));
 
     // Heavy ties put most breakpoints inside any bracket: test the median breakpoint inside
     // instead (a pass that keeps no candidate) and keep the side that holds lambda.

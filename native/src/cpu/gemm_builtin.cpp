@@ -6,8 +6,10 @@
 //   A: slivers of kRows rows; row r of a sliver is contiguous in depth (stride kDepth).
 //   B: slivers of kCols columns; for each depth p the kCols values are contiguous.
 // When C has few tiles but the depth is long (the B x B Gram with D = 65536), the depth is also
-// split into fixed chunks whose partial sums are added in chunk order. All task shapes depend
-// only on (m, n, k), never on the thread count, so results are bitwise reproducible.
+// split into fixed chunks whose partial sums are added in chunk order. For the symmetric A A^T
+// (syrk_upper_builtin) tiles and micro-tiles strictly below the diagonal are skipped. All task
+// shapes depend only on (m, n, k), never on the thread count, so results are bitwise
+// reproducible.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -43,7 +45,9 @@ struct Operand {
   const float* data;
   int64_t ld;
   bool trans;
-  const float* at(int64_t r, int64_t c) const { return trans ? data + c * ld + r : data + r * ld + c; }
+  const float* at(int64_t r, int64_t c) const {
+    return trans ? data + c * ld + r : data + r * ld + c;
+  }
 };
 
 // 64-byte aligned per-thread scratch that only grows.
@@ -65,7 +69,9 @@ inline __m512 unpackhi_pairs(__m512 a, __m512 b) {
   return _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(0xFF, _mm512_castps_pd(a), _mm512_castps_pd(b)));
 }
 template <int kSelect>
-inline __m512 lanes(__m512 a, __m512 b) { return _mm512_maskz_shuffle_f32x4(0xFFFF, a, b, kSelect); }
+inline __m512 lanes(__m512 a, __m512 b) {
+  return _mm512_maskz_shuffle_f32x4(0xFFFF, a, b, kSelect);
+}
 #endif
 
 // dst[q * dld + r] = src[r * ld + q] for r < rows, q < cols.
@@ -153,7 +159,8 @@ void pack_b(const Operand& b, int64_t p0, int64_t depth, int64_t j0, int64_t col
   }
   if (tail > 0) {
     float* last = dst + full * depth * kCols;
-    for (int64_t p = 0; p < depth; ++p) std::fill(last + p * kCols + tail, last + (p + 1) * kCols, 0.0f);
+    for (int64_t p = 0; p < depth; ++p)
+      std::fill(last + p * kCols + tail, last + (p + 1) * kCols, 0.0f);
   }
 }
 
@@ -211,18 +218,38 @@ void micro_kernel(int64_t depth, const float* a, const float* b, float* c, int64
 #elif defined(__AVX2__) && defined(__FMA__)
   constexpr int kVecs = kCols / 8;
   __m256 acc[kRows][kVecs];
+#pragma GCC unroll 8
   for (int i = 0; i < kRows; ++i)
+#pragma GCC unroll 4
     for (int v = 0; v < kVecs; ++v) acc[i][v] = _mm256_setzero_ps();
   for (int64_t p = 0; p < depth; ++p) {
     __m256 bv[kVecs];
+#pragma GCC unroll 4
     for (int v = 0; v < kVecs; ++v) bv[v] = _mm256_load_ps(b + p * kCols + 8 * v);
+#pragma GCC unroll 8
     for (int i = 0; i < kRows; ++i) {
       const __m256 ai = _mm256_broadcast_ss(a + i * kDepth + p);
+#pragma GCC unroll 4
       for (int v = 0; v < kVecs; ++v) acc[i][v] = _mm256_fmadd_ps(ai, bv[v], acc[i][v]);
     }
   }
-  alignas(32) float tile[kRows * kCols];
+  if (rows == kRows && cols == kCols) {  // whole tile: update C straight from the registers
+    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+#pragma GCC unroll 8
+    for (int i = 0; i < kRows; ++i)
+#pragma GCC unroll 4
+      for (int v = 0; v < kVecs; ++v) {
+        float* ci = c + i * ldc + 8 * v;
+        __m256 out = _mm256_mul_ps(va, acc[i][v]);
+        if (beta != 0.0f) out = _mm256_fmadd_ps(vb, _mm256_loadu_ps(ci), out);
+        _mm256_storeu_ps(ci, out);
+      }
+    return;
+  }
+  alignas(32) float tile[kRows * kCols];  // ragged edge: through a buffer
+#pragma GCC unroll 8
   for (int i = 0; i < kRows; ++i)
+#pragma GCC unroll 4
     for (int v = 0; v < kVecs; ++v) _mm256_store_ps(tile + i * kCols + 8 * v, acc[i][v]);
   store_tile(tile, c, ldc, rows, cols, alpha, beta);
 #else
@@ -237,9 +264,10 @@ void micro_kernel(int64_t depth, const float* a, const float* b, float* c, int64
 }
 
 // One task: C tile (rows x cols at c) = alpha * op(A)[i0.., p0..p1) op(B)[p0..p1), j0..] + beta C.
+// upper_only skips the micro-tiles strictly below the diagonal of C (for the symmetric A A^T).
 void compute_tile(const Operand& a, const Operand& b, int64_t i0, int64_t rows, int64_t j0,
                   int64_t cols, int64_t p_begin, int64_t p_end, float alpha, float beta, float* c,
-                  int64_t ldc) {
+                  int64_t ldc, bool upper_only) {
   thread_local std::vector<float> a_storage, b_storage;
   float* a_pack = thread_buffer(a_storage, kTileRows * kDepth);
   float* b_pack = thread_buffer(b_storage, kTileCols * kDepth);
@@ -252,6 +280,7 @@ void compute_tile(const Operand& a, const Operand& b, int64_t i0, int64_t rows, 
       const float* b_sliver = b_pack + (jr / kCols) * kCols * depth;
       const int sliver_cols = static_cast<int>(std::min<int64_t>(kCols, cols - jr));
       for (int64_t ir = 0; ir < rows; ir += kRows) {
+        if (upper_only && i0 + ir >= j0 + jr + sliver_cols) break;  // this and later: below
         micro_kernel(depth, a_pack + (ir / kRows) * kRows * kDepth, b_sliver, c + ir * ldc + jr,
                      ldc, static_cast<int>(std::min<int64_t>(kRows, rows - ir)), sliver_cols,
                      alpha, block_beta);
@@ -275,14 +304,10 @@ void scale_c(int threads, int64_t m, int64_t n, float beta, float* c, int64_t ld
   });
 }
 
-}  // namespace
-
-void sgemm_builtin(int threads, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-                   float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
-                   float beta, float* c, int64_t ldc) {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0 || alpha == 0.0f) return scale_c(threads, m, n, beta, c, ldc);
-  const Operand op_a{a, lda, trans_a}, op_b{b, ldb, trans_b};
+// The GEMM on C's tiles (and depth chunks); upper_only leaves C's strict lower triangle to the
+// caller (it may hold anything afterwards).
+void run_gemm(int threads, const Operand& op_a, const Operand& op_b, int64_t m, int64_t n,
+              int64_t k, float alpha, float beta, float* c, int64_t ldc, bool upper_only) {
   const int64_t tiles_m = ceil_div(m, kTileRows), tiles_n = ceil_div(n, kTileCols);
   const int64_t tiles = tiles_m * tiles_n;
   auto tile_of = [&](int64_t t, int64_t& i0, int64_t& rows, int64_t& j0, int64_t& cols) {
@@ -299,7 +324,9 @@ void sgemm_builtin(int threads, bool trans_a, bool trans_b, int64_t m, int64_t n
     parallel_for(tiles, threads, [&](int64_t t) {
       int64_t i0, rows, j0, cols;
       tile_of(t, i0, rows, j0, cols);
-      compute_tile(op_a, op_b, i0, rows, j0, cols, 0, k, alpha, beta, c + i0 * ldc + j0, ldc);
+      if (upper_only && i0 >= j0 + cols) return;  // the whole tile lies below the diagonal
+      compute_tile(op_a, op_b, i0, rows, j0, cols, 0, k, alpha, beta, c + i0 * ldc + j0, ldc,
+                   upper_only);
     });
     return;
   }
@@ -312,9 +339,10 @@ void sgemm_builtin(int threads, bool trans_a, bool trans_b, int64_t m, int64_t n
     const int64_t t = task / splits, s = task % splits;
     int64_t i0, rows, j0, cols;
     tile_of(t, i0, rows, j0, cols);
+    if (upper_only && i0 >= j0 + cols) return;
     const int64_t p0 = s * chunk_depth, p1 = std::min(k, p0 + chunk_depth);
     compute_tile(op_a, op_b, i0, rows, j0, cols, p0, p1, 1.0f, 0.0f,
-                 partial.data() + s * m * n + i0 * n + j0, n);
+                 partial.data() + s * m * n + i0 * n + j0, n, upper_only);
   });
   // C = alpha * (sum of the chunks, in chunk order) + beta * C.
   const int64_t rows_per_task = std::max<int64_t>(1, (1 << 14) / n);
@@ -334,6 +362,23 @@ void sgemm_builtin(int threads, bool trans_a, bool trans_b, int64_t m, int64_t n
       }
     }
   });
+}
+
+}  // namespace
+
+void sgemm_builtin(int threads, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                   float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
+                   float beta, float* c, int64_t ldc) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0 || alpha == 0.0f) return scale_c(threads, m, n, beta, c, ldc);
+  run_gemm(threads, {a, lda, trans_a}, {b, ldb, trans_b}, m, n, k, alpha, beta, c, ldc, false);
+}
+
+void syrk_upper_builtin(int threads, int64_t n, int64_t k, const float* a, int64_t lda, float* c,
+                        int64_t ldc) {
+  if (n <= 0) return;
+  if (k <= 0) return scale_c(threads, n, n, 0.0f, c, ldc);
+  run_gemm(threads, {a, lda, false}, {a, lda, true}, n, n, k, 1.0f, 0.0f, c, ldc, true);
 }
 
 }  // namespace kdlts::cpu

@@ -1,5 +1,6 @@
-// Batched Gram matrices on the CPU: one GEMM per block does the O(B^2 D) work; the row norms,
-// the normalisation and the backward's B x B algebra are O(B^2) and run single-threaded.
+// Batched Gram matrices on the CPU: per block one syrk (and, backward, one GEMM) does the
+// O(B^2 D) work; the row norms, the normalisation and the backward's B x B algebra are O(B^2)
+// and run single-threaded.
 //
 // Forward, per block F (B x D):  Graw = F F^T,  r_i = max(|f_i|, eps) = max(sqrt(Graw_ii), eps),
 //   G_ij = Graw_ij / (r_i r_j)   (G = Graw without normalisation).
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu/gemm.hpp"
 #include "cpu/ops.hpp"
 #include "error.hpp"
 
@@ -32,10 +34,11 @@ const char* describe(float x) { return std::isnan(x) ? "NaN" : (x > 0 ? "+Inf" :
   fail(KDLTS_ERR_NON_FINITE, row + " is finite but its squared norm overflows float32");
 }
 
-// graw = F F^T (B x B). A NaN/Inf in row i makes graw_ii non-finite, so the input check is a
-// scan of the diagonal plus, on failure only, of the offending row.
+// graw = F F^T (B x B, exactly symmetric; a syrk: half a GEMM's work). A NaN/Inf in row i makes
+// graw_ii non-finite, so the input check is a scan of the diagonal plus, on failure only, of the
+// offending row.
 void raw_gram(int threads, int64_t l, const float* f, int64_t batch, int64_t dim, float* graw) {
-  sgemm(threads, false, true, batch, batch, dim, 1.0f, f, dim, f, dim, 0.0f, graw, batch);
+  syrk(threads, batch, dim, f, dim, graw, batch);
   for (int64_t i = 0; i < batch; ++i)
     if (!std::isfinite(graw[i * batch + i])) fail_feature_row(l, f, i, dim);
 }

@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,7 @@ namespace {
 
 constexpr int64_t kChunk = int64_t{1} << 16;               // elements per parallel task
 constexpr int64_t kSmallGroup = int64_t{1} << 16;          // smaller groups: one thread each
+constexpr int64_t kWholeSelect = 4096;                     // smaller: select among all keys
 constexpr int64_t kMaxSample = int64_t{1} << 16;
 constexpr int kLanes = 16;                                 // block width of the hot loop
 constexpr int64_t kPrefetchBytes = 2048;                   // software prefetch distance
@@ -97,7 +99,7 @@ uint32_t select_threshold(Histogram histogram, int64_t count, int64_t r, uint32_
   return lo;
 }
 
-// A small group: every key takes part in the selection.
+// A small group (fewer than kWholeSelect elements): selection among all of its keys.
 template <typename Bits>
 bool topk_small(const float* s, Bits* mask, int64_t n, int64_t k, int64_t& first_bad) {
   std::vector<uint32_t> keys(static_cast<size_t>(n));
@@ -113,6 +115,18 @@ bool topk_small(const float* s, Bits* mask, int64_t n, int64_t k, int64_t& first
     std::fill(mask, mask + n, k == 0 ? Bits(0) : kOne<Bits>);
     return true;
   }
+  if (n <= 1024) {
+    // Rank by (key desc, index asc) packed into one integer: all distinct, so the k best are
+    // exactly those at least as good as the k-th (found by selection, not sorting).
+    const auto rank = [&](int64_t i) { return uint64_t(keys[i]) << 32 | ~uint32_t(i); };
+    std::vector<uint64_t> ranks(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) ranks[i] = rank(i);
+    std::nth_element(ranks.begin(), ranks.begin() + (k - 1), ranks.end(), std::greater<>());
+    const uint64_t kth = ranks[k - 1];
+    for (int64_t i = 0; i < n; ++i) mask[i] = rank(i) >= kth ? kOne<Bits> : Bits(0);
+    return true;
+  }
+  // Larger: radix selection of the threshold key (branch-free counting), then its ties by index.
   const auto histogram = [&](uint32_t lo, uint32_t hi, int shift, size_t bins) {
     std::vector<int64_t> hist(bins, 0);
     for (const uint32_t key : keys)
@@ -248,13 +262,15 @@ std::vector<uint32_t> sample_keys(int threads, const float* s, int64_t n, int64_
                                   bool& has_nan) {
   std::vector<uint32_t> keys(static_cast<size_t>(m));
   std::vector<char> nan(static_cast<size_t>(chunk_count(m, 4096)), 0);
+  const double stratum = double(n) / double(m);
   parallel_for(chunk_count(m, 4096), threads, [&](int64_t c) {
     for (int64_t j = c * 4096; j < std::min(m, (c + 1) * 4096); ++j) {
-      const int64_t begin = j * n / m, len = (j + 1) * n / m - begin;
+      const int64_t begin = int64_t(double(j) * stratum);
+      const int64_t len = (j + 1 == m ? n : int64_t(double(j + 1) * stratum)) - begin;
       uint64_t h = uint64_t(j) * 0x9e3779b97f4a7c15ull;  // splitmix64 finaliser
       h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
       h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
-      const uint32_t bits = bits_of(s[begin + int64_t((h ^ (h >> 31)) % uint64_t(len))]);
+      const uint32_t bits = bits_of(s[begin + int64_t(((h >> 32) * uint64_t(len)) >> 32)]);
       nan[c] |= is_nan_bits(bits);
       keys[j] = key_of_bits(bits);
     }
@@ -337,7 +353,7 @@ bool topk_by_counting(int threads, const float* s, Bits* mask, int64_t n, int64_
 template <typename Bits>
 bool topk_large(int threads, const float* s, Bits* mask, int64_t n, int64_t k, int64_t& first_bad) {
   const int64_t chunks = chunk_count(n, kChunk);
-  const int64_t m = std::clamp(n / 16, int64_t{1024}, kMaxSample);
+  const int64_t m = std::clamp(n / 16, int64_t{256}, kMaxSample);
   bool sample_nan = false;
   std::vector<uint32_t> sample = sample_keys(threads, s, n, m, sample_nan);
   if (sample_nan) {
@@ -425,8 +441,11 @@ bool topk_large(int threads, const float* s, Bits* mask, int64_t n, int64_t k, i
     parallel_for(chunks, threads, [&](int64_t c) {
       const ChunkResult& r = results[c];
       int64_t quota = tie_quota[c];
-      for (size_t j = 0; j < r.keys.size(); ++j)
-        if (r.keys[j] > t || (r.keys[j] == t && quota-- > 0)) mask[c * kChunk + r.offsets[j]] = kOne<Bits>;
+      for (size_t j = 0; j < r.keys.size(); ++j) {
+        if (j + 16 < r.keys.size()) __builtin_prefetch(mask + c * kChunk + r.offsets[j + 16], 1);
+        if (r.keys[j] > t || (r.keys[j] == t && quota-- > 0))
+          mask[c * kChunk + r.offsets[j]] = kOne<Bits>;
+      }
     });
     return true;
   }
@@ -435,7 +454,7 @@ bool topk_large(int threads, const float* s, Bits* mask, int64_t n, int64_t k, i
 template <typename Bits>
 bool topk_group(int threads, const float* s, Bits* mask, int64_t n, int64_t k, int64_t& first_bad) {
   if (n == 0) return true;
-  if (n < kSmallGroup) return topk_small(s, mask, n, k, first_bad);
+  if (n < kWholeSelect) return topk_small(s, mask, n, k, first_bad);
   if (k == 0 || k == n) {  // a constant mask, still rejecting NaN
     std::vector<char> nan(static_cast<size_t>(chunk_count(n, kChunk)), 0);
     parallel_for(chunk_count(n, kChunk), threads, [&](int64_t c) {
