@@ -262,3 +262,23 @@ KDLTS_TEST(capped_simplex, non_finite_inputs_are_rejected) {
                  KDLTS_ERR_NON_FINITE, expected);
   }
 }
+
+// Regression: a group just above the exact-solve limit (4096) with 7 distinct values and a
+// fractional budget once came back with sum x = k + 6.8. Sum tolerance: float rounding of x.
+KDLTS_TEST(capped_simplex, few_distinct_values_just_above_exact_limit) {
+  const float values[] = {-1.555144f, -1.045748f, -0.664965f, -0.458425f, -0.283637f, 0.653795f, 1.647263f};
+  for (int trial = 0; trial < 20; ++trial) {
+    const int64_t n = 4097 + trial;
+    std::vector<float> y(static_cast<size_t>(n));
+    for (auto& v : y) v = values[ctx.rng() % 7];
+    const double k = double(n) * (0.1 + 0.04 * trial) + 0.4338746;
+    const int64_t sizes[] = {n};
+    const double budgets[] = {k};
+    const kdlts_projection_params p{1, sizes, budgets};
+    std::vector<float> x(static_cast<size_t>(n));
+    CHECK_OK(kdlts_project_capped_simplex(&ctx.exec, &p, y.data(), x.data(), nullptr));
+    double sum = 0.0;
+    for (const float v : x) sum += v;
+    CHECK(std::fabs(sum - k) <= 1e-6 * double(n)) << "n = " << n << ", k = " << k << ", sum = " << sum;
+  }
+}

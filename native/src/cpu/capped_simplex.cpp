@@ -43,7 +43,7 @@ constexpr int64_t kExactLimit = 4096;              // one-thread exact solve at 
 constexpr int64_t kMaxSample = int64_t{1} << 16;   // sample size cap
 constexpr int64_t kSmallGroup = int64_t{1} << 17;  // smaller groups: one thread each
 constexpr int kLanes = 16;                         // block width of the hot loops
-constexpr int64_t kPrefetchBytes = 2048;           // software prefetch distance of the passes
+constexpr int64_t kPrefetchBytes = 4096;           // software prefetch distance of the passes
 constexpr int64_t kStreamingWrites = int64_t{1} << 22;  // non-temporal x stores from this size
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
@@ -459,45 +459,6 @@ double solve_exact(std::vector<float>& u, const Fixed& fixed, double lo, double 
   return std::min(std::max(lambda, piece.a), piece.b);
 }
 
-// Exact lambda for phi(l) = fixed.at(l) + sum_j clip(u_j - l, 0, 1) = k on [lo, hi] without
-// sorting everything: regula falsi (Illinois) on vectorised evaluations of phi narrows [lo, hi]
-// until phi changes by less than one element's worth across it; the few elements with a
-// breakpoint still inside are then solved exactly, the rest are fixed.
-double solve_small(std::vector<float>& u, Fixed fixed, double lo, double hi, double k) {
-  if (u.empty()) return solve_exact(u, fixed, lo, hi, k);
-  const auto f = [&](double l) { return fixed.at(l) + clip_sum(u.data(), int64_t(u.size()), l) - k; };
-  const auto [min_it, max_it] = std::minmax_element(u.begin(), u.end());
-  double a = std::max(lo, double(*min_it) - 1.0), b = std::min(hi, double(*max_it));
-  if (!(a < b)) return solve_exact(u, fixed, lo, hi, k);
-  double fa = f(a), fb = f(b);
-  if (fa <= 0.0) return a;
-  if (fb >= 0.0) return b;
-  for (int step = 0, side = 0; step < 200 && fa - fb >= 16.0 && a < b; ++step) {
-    double x = (a * fb - b * fa) / (fb - fa);
-    if (!(x > a && x < b)) x = a + (b - a) / 2;
-    const double fx = f(x);
-    if (fx == 0.0) return x;
-    if (fx > 0.0) {
-      a = x, fa = fx;
-      if (side == 1) fb /= 2;  // the same end twice: halve the other's weight
-      side = 1;
-    } else {
-      b = x, fb = fx;
-      if (side == -1) fa /= 2;
-      side = -1;
-    }
-  }
-  std::vector<float> inside;  // elements with a breakpoint strictly inside (a, b)
-  for (const float v : u) {
-    const double d = v;
-    if (d <= a) continue;
-    if (d - 1.0 >= b) ++fixed.ones;
-    else if (d >= b && d - 1.0 <= a) ++fixed.lin_count, fixed.lin_sum += d;
-    else inside.push_back(v);
-  }
-  return solve_exact(inside, fixed, a, b, k);
-}
-
 // A stratified sample: one element from each of m equal strata, at a hashed offset (all of u
 // when m is its size).
 std::vector<float> draw_sample(int threads, const Undecided& u, int64_t m) {
@@ -575,7 +536,7 @@ double find_threshold(int threads, const float* y, int64_t n, double k, int64_t*
     if (size <= kExactLimit) {
       std::vector<float> all = undecided.gather();
       if (!checked && first_non_finite(all.data(), size) >= 0) return fail_non_finite();
-      return solve_small(all, fixed, lo, hi, k);
+      return solve_exact(all, fixed, lo, hi, k);  // sorts at most kExactLimit values
     }
     // Bracket lambda from a sample: its phi has a standard deviation of at most
     // sqrt(m) / 2 samples, each standing for w elements; aim ~4 deviations out. A sample of

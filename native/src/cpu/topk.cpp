@@ -42,7 +42,7 @@ constexpr int64_t kSmallGroup = int64_t{1} << 16;          // smaller groups: on
 constexpr int64_t kWholeSelect = 4096;                     // smaller: select among all keys
 constexpr int64_t kMaxSample = int64_t{1} << 16;
 constexpr int kLanes = 16;                                 // block width of the hot loop
-constexpr int64_t kPrefetchBytes = 2048;                   // software prefetch distance
+constexpr int64_t kPrefetchBytes = 4096;                   // software prefetch distance
 constexpr int64_t kStreamingWrites = int64_t{1} << 22;     // non-temporal mask stores from here
 
 // Order-preserving key: a < b as floats iff key(a) < key(b); -0.0 and +0.0 share a key.
