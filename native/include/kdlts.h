@@ -60,7 +60,8 @@ const char* kdlts_last_error(void);
 int32_t kdlts_cuda_compiled(void);
 /* Number of usable CUDA devices (0 when none or not compiled in). Never fails. */
 int32_t kdlts_cuda_device_count(void);
-/* The GEMM engine compiled in: "openblas", "cblas" or "builtin". */
+/* The GEMM engine in use: "openblas", "cblas" or "builtin". The built-in engine replaces a BLAS
+ * that runs pre-AVX2 kernels on an AVX2 CPU; KDLTS_GEMM=blas|builtin overrides (read once). */
 const char* kdlts_gemm_engine(void);
 /* Number of hardware threads the CPU backend uses by default. */
 int32_t kdlts_hardware_threads(void);
