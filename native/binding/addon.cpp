@@ -32,6 +32,8 @@ static Napi::Object kdlts_init(Napi::Env env, Napi::Object exports) {
   register_projection(env, exports);
   register_topk(env, exports);
   register_building_blocks(env, exports);
+  register_nn_conv(env, exports);
+  register_nn_ops(env, exports);
   return exports;
 }
 

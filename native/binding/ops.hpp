@@ -9,6 +9,8 @@ void register_gram(Napi::Env env, Napi::Object exports);
 void register_projection(Napi::Env env, Napi::Object exports);
 void register_topk(Napi::Env env, Napi::Object exports);
 void register_building_blocks(Napi::Env env, Napi::Object exports);
+void register_nn_conv(Napi::Env env, Napi::Object exports);  // nn_conv.cpp: matmul, conv2d*
+void register_nn_ops(Napi::Env env, Napi::Object exports);   // nn_ops.cpp: the other training kernels
 
 // Registers `name` (sync) and `nameAsync` (Promise) for an op implemented as fn(info, async).
 template <Napi::Value (*Fn)(const Napi::CallbackInfo&, bool)>

@@ -5,6 +5,7 @@
 #include <new>
 #include <string>
 
+#include "api_util.hpp"
 #include "cpu/ops.hpp"
 #include "error.hpp"
 #include "kdlts.h"
@@ -15,50 +16,10 @@
 
 namespace {
 
-thread_local std::string last_error;
-
 using kdlts::fail;
-
-template <typename Fn>
-kdlts_status guarded(Fn&& fn) {
-  try {
-    fn();
-    last_error.clear();
-    return KDLTS_OK;
-  } catch (const kdlts::Error& e) {
-    last_error = e.what();
-    return e.status();
-  } catch (const std::bad_alloc&) {
-    last_error = "out of memory";
-    return KDLTS_ERR_OUT_OF_MEMORY;
-  } catch (const std::exception& e) {
-    last_error = std::string("internal error: ") + e.what();
-    return KDLTS_ERR_INTERNAL;
-  } catch (...) {
-    last_error = "internal error: unknown exception";
-    return KDLTS_ERR_INTERNAL;
-  }
-}
-
-void require(bool ok, const std::string& message) {
-  if (!ok) fail(KDLTS_ERR_INVALID_ARGUMENT, message);
-}
-
-// True when the op should run on CUDA; throws when CUDA was asked for but is unavailable.
-bool use_cuda(const kdlts_exec* exec) {
-  const int32_t backend = exec ? exec->backend : KDLTS_BACKEND_AUTO;
-  require(backend == KDLTS_BACKEND_AUTO || backend == KDLTS_BACKEND_CPU ||
-              backend == KDLTS_BACKEND_CUDA,
-          "exec.backend: unknown backend " + std::to_string(backend));
-  if (backend == KDLTS_BACKEND_CPU) return false;
-  const bool available = kdlts_cuda_device_count() > 0;
-  if (backend == KDLTS_BACKEND_CUDA && !available) {
-    fail(KDLTS_ERR_BACKEND, kdlts_cuda_compiled()
-                                ? "exec.backend: CUDA requested but no CUDA device is available"
-                                : "exec.backend: CUDA requested but kdlts was built without CUDA");
-  }
-  return available;
-}
+using kdlts::api::guarded;
+using kdlts::api::require;
+using kdlts::api::use_cuda;
 
 // Validates a list of consecutive group sizes and returns their total.
 int64_t total_of_groups(const char* what, int64_t num_groups, const int64_t* sizes) {
@@ -94,6 +55,11 @@ void validate_gram(const kdlts_gram_params* p, const float* const* features, con
 
 }  // namespace
 
+std::string& kdlts::api::last_error() {
+  thread_local std::string message;
+  return message;
+}
+
 extern "C" {
 
 const char* kdlts_version(void) { return "0.1.0"; }
@@ -111,7 +77,7 @@ const char* kdlts_status_name(kdlts_status status) {
   return "unknown status";
 }
 
-const char* kdlts_last_error(void) { return last_error.c_str(); }
+const char* kdlts_last_error(void) { return kdlts::api::last_error().c_str(); }
 
 int32_t kdlts_cuda_compiled(void) {
 #ifdef KDLTS_HAVE_CUDA

@@ -1,12 +1,17 @@
 // The C API's shared contract: argument validation, status codes and messages, backend
 // selection, and the library information functions. Runs on the CPU only (validation happens
 // before any backend is chosen).
+#include <atomic>
+#include <chrono>
 #include <cstring>
+#include <stdexcept>
+#include <thread>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "harness.hpp"
+#include "parallel.hpp"
 
 KDLTS_TEST(api, library_information) {
   CHECK(std::string(kdlts_version()) == "0.1.0");
@@ -155,4 +160,36 @@ KDLTS_TEST(api, sgemm_shape_checks) {
   CHECK_OK(kdlts_sgemm(&ctx.exec, 0, 0, 2, 2, 3, 1.f, a, 3, b, 2, 0.f, c, 2));
   // [1 2 3; 4 5 6] x [1 0; 0 1; 1 1] = [4 5; 10 11]
   CHECK(c[0] == 4.f && c[1] == 5.f && c[2] == 10.f && c[3] == 11.f) << c[0] << " " << c[1] << " " << c[2] << " " << c[3];
+}
+
+// The pool hands out back-to-back jobs with changing helper counts (workers spinning, sleeping
+// and waking late): every task runs exactly once per job, and a task's exception reaches the
+// caller with the pool still usable.
+KDLTS_TEST(api, thread_pool_back_to_back_jobs) {
+  std::vector<std::atomic<int>> hits(64);
+  const int thread_counts[] = {2, 3, 7, 1, 4};
+  for (int job = 0; job < 20000; ++job) {
+    const int64_t tasks = 1 + job % 9;
+    for (int64_t t = 0; t < tasks; ++t) hits[t].store(0);
+    kdlts::parallel_for(tasks, thread_counts[job % 5], [&](int64_t t) { hits[t].fetch_add(1); });
+    for (int64_t t = 0; t < tasks; ++t) {
+      if (hits[t].load() != 1) {
+        CHECK(hits[t].load() == 1) << "job " << job << " task " << t << " ran " << hits[t].load() << " times";
+        return;
+      }
+    }
+    if (job % 2000 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));  // let workers sleep
+  }
+  bool thrown = false;
+  try {
+    kdlts::parallel_for(16, 2, [](int64_t t) {
+      if (t == 5) throw std::runtime_error("task 5");
+    });
+  } catch (const std::runtime_error& e) {
+    thrown = std::string(e.what()) == "task 5";
+  }
+  CHECK(thrown) << "a task's exception must reach the caller";
+  std::atomic<int> after{0};
+  kdlts::parallel_for(8, 2, [&](int64_t) { after.fetch_add(1); });
+  CHECK(after.load() == 8) << "the pool must be usable after an exception";
 }

@@ -37,6 +37,7 @@ constexpr int64_t kTileRows = 24 * kRows;   // C tile of one task; its packed A 
 constexpr int64_t kTileCols = 16 * kCols;   // (~0.3 + 0.5 MiB) and C tile stay in L2
 constexpr int64_t kTargetTasks = 16;        // split the depth when C has fewer tiles than this
 constexpr int64_t kMinSplitDepth = 1024;    // ... but never into chunks shorter than this
+constexpr int64_t kMinTiles = 4;            // else smaller C tiles (short depths only)
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -308,13 +309,32 @@ void scale_c(int threads, int64_t m, int64_t n, float beta, float* c, int64_t ld
 // caller (it may hold anything afterwards).
 void run_gemm(int threads, const Operand& op_a, const Operand& op_b, int64_t m, int64_t n,
               int64_t k, float alpha, float beta, float* c, int64_t ldc, bool upper_only) {
-  const int64_t tiles_m = ceil_div(m, kTileRows), tiles_n = ceil_div(n, kTileCols);
+  // C tiles of kTileRows x kTileCols, halved (in whole micro-tiles) while there are fewer than
+  // kMinTiles of them and the depth is too short for the depth split below, so that skinny
+  // products (a dense layer: 128 x 300 x 784) still feed every thread. A tile's packing costs
+  // ~2 / (its rows or columns) of its work, a few percent at these sizes. The arithmetic of an
+  // element does not depend on the tile shape, so results keep the same bits.
+  int64_t tile_rows = kTileRows, tile_cols = kTileCols;
+  if (k < 2 * kMinSplitDepth) {
+    while (ceil_div(m, tile_rows) * ceil_div(n, tile_cols) < kMinTiles) {
+      const int64_t rows = std::min(tile_rows, ceil_div(m, kRows) * kRows);
+      const int64_t cols = std::min(tile_cols, ceil_div(n, kCols) * kCols);
+      if (rows >= 2 * kRows && (rows / kRows >= cols / kCols || cols < 2 * kCols)) {
+        tile_rows = ceil_div(ceil_div(rows, 2), kRows) * kRows;
+      } else if (cols >= 2 * kCols) {
+        tile_cols = ceil_div(ceil_div(cols, 2), kCols) * kCols;
+      } else {
+        break;
+      }
+    }
+  }
+  const int64_t tiles_m = ceil_div(m, tile_rows), tiles_n = ceil_div(n, tile_cols);
   const int64_t tiles = tiles_m * tiles_n;
   auto tile_of = [&](int64_t t, int64_t& i0, int64_t& rows, int64_t& j0, int64_t& cols) {
-    i0 = (t / tiles_n) * kTileRows;
-    j0 = (t % tiles_n) * kTileCols;
-    rows = std::min(kTileRows, m - i0);
-    cols = std::min(kTileCols, n - j0);
+    i0 = (t / tiles_n) * tile_rows;
+    j0 = (t % tiles_n) * tile_cols;
+    rows = std::min(tile_rows, m - i0);
+    cols = std::min(tile_cols, n - j0);
   };
 
   int64_t splits = 1;

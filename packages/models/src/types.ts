@@ -1,0 +1,29 @@
+// What every model file exports: a ModelSpec. Models output logits (no softmax): losses and
+// distillation take logits.
+import type * as tfl from '@tensorflow/tfjs-layers';
+
+export interface BuildOptions {
+  /** Same seed, same initial weights (bitwise); every layer's initializer gets its own derived seed. */
+  seed: number;
+  /** Input shape without the batch dimension, channels last (NHWC); default: the spec's defaultInputShape. */
+  inputShape?: number[];
+  /** Width of the logits layer; default 10. */
+  numClasses?: number;
+}
+
+export interface ModelSpec {
+  name: string;
+  description: string;
+  /** Channels-last input shape used when BuildOptions.inputShape is not given. */
+  defaultInputShape: number[];
+  build(options: BuildOptions): tfl.LayersModel;
+  // Later (feature taps, prunable-weight lists) slot in here as optional members, e.g.
+  //   taps?: string[]            names of the layers whose outputs distillation reads
+  //   prunable?(model): LayerVariable[]
+  // so that existing model files keep compiling.
+}
+
+/** Layer.apply on one symbolic tensor, typed as such (tfjs-layers types it as a union). */
+export function call(layer: tfl.layers.Layer, x: tfl.SymbolicTensor): tfl.SymbolicTensor {
+  return layer.apply(x) as tfl.SymbolicTensor;
+}
