@@ -457,7 +457,7 @@ Chunks plan_chunks(int64_t pixels) {
   return {count, ceil_div(pixels, count)};
 }
 
-// Channel counts multiples of 16: partial dW^T[oc][k] of a chunk straight from x and dy. Rows
+// 16 or 32 channels on both sides: partial dW^T[oc][k] of a chunk straight from x and dy. Rows
 // are R output channels (broadcast from dy's pixel rows), vectors V x 16 input channels of one
 // tap (loaded from x's pixels); padded taps are skipped by range, so there is no packing.
 template <int R, int V>

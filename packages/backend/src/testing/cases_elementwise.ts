@@ -136,7 +136,10 @@ const unaryOps: UnaryOp[] = [
   { name: 'sqrt', kernel: 'Sqrt', fn: tf.sqrt, gen: positive(0.01, 5), tol: E, gradTol: E, extremes: [['negative', normal(3)]] },
   { name: 'rsqrt', kernel: 'Rsqrt', fn: tf.rsqrt, gen: positive(0.01, 5), tol: T, gradTol: E, extremes: [['negative', normal(3)]] },
   { name: 'exp', kernel: 'Exp', fn: tf.exp, gen: normal(3), tol: T, gradTol: TOLERANCES.transcendentalProduct(), extremes: [['overflow/denormal range', uniform(-104, 90)]] },
-  { name: 'log', kernel: 'Log', fn: tf.log, gen: positive(0.01, 5), tol: T, gradTol: E, extremes: [['wide range', (rng, n) => Float32Array.from({ length: n }, () => Math.exp(rng.uniform(-80, 80)))], ['negative', normal(3)]] },
+  {
+    name: 'log', kernel: 'Log', fn: tf.log, gen: positive(0.01, 5), tol: T, gradTol: E,
+    extremes: [['wide range', (rng, n) => Float32Array.from({ length: n }, () => Math.exp(rng.uniform(-80, 80)))], ['negative', normal(3)]],
+  },
   { name: 'sigmoid', kernel: 'Sigmoid', fn: tf.sigmoid, gen: normal(4), tol: T, gradTol: C, extremes: [['saturation', normal(40)]] },
   { name: 'tanh', kernel: 'Tanh', fn: tf.tanh, gen: normal(2), tol: T, gradTol: C, extremes: [['saturation and tiny', choices([-20, -9, 9, 20, 1e-5, -3e-8, 1e-30])]] },
   { name: 'reciprocal', kernel: 'Reciprocal', fn: tf.reciprocal, gen: awayFromZero(0.05), tol: E, gradTol: E, extremes: [['tiny and huge', choices([1e-39, -3e-38, 1e38, -2e37])]] },
