@@ -274,7 +274,7 @@ Napi::Value batch_norm(const Napi::CallbackInfo& info) {
 }
 
 // batchNormTrainForward(x, offset | null, scale | null, y, meanOut, varianceOut, channels, eps,
-// exec?)
+// relu, exec?): relu = true fuses a ReLU after the normalisation.
 Napi::Value batch_norm_train_forward(const Napi::CallbackInfo& info) {
   const Where where{"batchNormTrainForward"};
   auto env = info.Env();
@@ -284,7 +284,9 @@ Napi::Value batch_norm_train_forward(const Napi::CallbackInfo& info) {
   const F32 variance = f32(where, info[5], "varianceOut");
   const int64_t channels = size_value(where, info[6], "channels");
   const float eps = static_cast<float>(number_arg(where, info[7], "eps"));
-  const kdlts_exec exec = exec_arg(where, info[8]);
+  if (!info[8].IsBoolean()) throw Napi::TypeError::New(env, where.arg("relu") + " must be a boolean");
+  const bool relu = info[8].As<Napi::Boolean>().Value();
+  const kdlts_exec exec = exec_arg(where, info[9]);
   const int64_t rows = norm_rows(env, where, x.length, channels);
   const size_t c = static_cast<size_t>(channels);
   const float* offset = optional_f32(where, info[1], "offset", c, "channels");
@@ -292,14 +294,14 @@ Napi::Value batch_norm_train_forward(const Napi::CallbackInfo& info) {
   require_length(env, where, "y", y.length, x.length, "same length as x");
   require_length(env, where, "meanOut", mean.length, c, "channels");
   require_length(env, where, "varianceOut", variance.length, c, "channels");
+  const auto forward = relu ? kdlts_batch_norm_relu_train_forward : kdlts_batch_norm_train_forward;
   check(env, where.fn,
-        kdlts_batch_norm_train_forward(&exec, rows, channels, x.data, offset, scale, eps, y.data,
-                                       mean.data, variance.data));
+        forward(&exec, rows, channels, x.data, offset, scale, eps, y.data, mean.data, variance.data));
   return env.Undefined();
 }
 
 // batchNormTrainBackward(x, dy, mean, variance, scale | null, dx, doffset | null, dscale | null,
-//                        channels, eps, exec?)
+//                        channels, eps, reluY | null, exec?): reluY = the fused ReLU forward's y.
 Napi::Value batch_norm_train_backward(const Napi::CallbackInfo& info) {
   const Where where{"batchNormTrainBackward"};
   auto env = info.Env();
@@ -310,19 +312,24 @@ Napi::Value batch_norm_train_backward(const Napi::CallbackInfo& info) {
   const F32 dx = f32(where, info[5], "dx");
   const int64_t channels = size_value(where, info[8], "channels");
   const float eps = static_cast<float>(number_arg(where, info[9], "eps"));
-  const kdlts_exec exec = exec_arg(where, info[10]);
+  const kdlts_exec exec = exec_arg(where, info[11]);
   const int64_t rows = norm_rows(env, where, x.length, channels);
   const size_t c = static_cast<size_t>(channels);
   const float* scale = optional_f32(where, info[4], "scale", c, "channels");
   float* doffset = optional_f32(where, info[6], "doffset", c, "channels");
   float* dscale = optional_f32(where, info[7], "dscale", c, "channels");
+  const float* relu_y = optional_f32(where, info[10], "reluY", x.length, "same length as x");
   require_length(env, where, "dy", dy.length, x.length, "same length as x");
   require_length(env, where, "mean", mean.length, c, "channels");
   require_length(env, where, "variance", variance.length, c, "channels");
   require_length(env, where, "dx", dx.length, x.length, "same length as x");
   check(env, where.fn,
-        kdlts_batch_norm_train_backward(&exec, rows, channels, x.data, dy.data, mean.data,
-                                        variance.data, scale, eps, dx.data, doffset, dscale));
+        relu_y ? kdlts_batch_norm_relu_train_backward(&exec, rows, channels, x.data, relu_y, dy.data,
+                                                      mean.data, variance.data, scale, eps, dx.data,
+                                                      doffset, dscale)
+               : kdlts_batch_norm_train_backward(&exec, rows, channels, x.data, dy.data, mean.data,
+                                                 variance.data, scale, eps, dx.data, doffset,
+                                                 dscale));
   return env.Undefined();
 }
 

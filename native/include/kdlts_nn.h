@@ -117,6 +117,20 @@ kdlts_status kdlts_batch_norm_train_backward(const kdlts_exec* exec, int64_t row
                                              const float* variance, const float* scale, float eps,
                                              float* dx, float* doffset, float* dscale);
 
+/* The same two with a ReLU fused after the normalisation: y = relu(batch norm of x), tfjs's
+ * ReLU (NaN stays NaN). The backward takes that y and passes the gradient dy * step(y), exactly
+ * tfjs's ReLU gradient, through the batch norm. Two passes each way instead of four. */
+kdlts_status kdlts_batch_norm_relu_train_forward(const kdlts_exec* exec, int64_t rows,
+                                                 int64_t channels, const float* x,
+                                                 const float* offset, const float* scale, float eps,
+                                                 float* y, float* mean_out, float* variance_out);
+kdlts_status kdlts_batch_norm_relu_train_backward(const kdlts_exec* exec, int64_t rows,
+                                                  int64_t channels, const float* x, const float* y,
+                                                  const float* dy, const float* mean,
+                                                  const float* variance, const float* scale,
+                                                  float eps, float* dx, float* doffset,
+                                                  float* dscale);
+
 /* ---- elementwise ------------------------------------------------------------------------------ */
 
 typedef enum kdlts_binary_op {

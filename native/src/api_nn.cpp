@@ -225,12 +225,15 @@ kdlts_status kdlts_batch_norm(const kdlts_exec* exec, int64_t rows, int64_t chan
   });
 }
 
-kdlts_status kdlts_batch_norm_train_forward(const kdlts_exec* exec, int64_t rows, int64_t channels,
-                                            const float* x, const float* offset, const float* scale,
-                                            float eps, float* y, float* mean_out,
-                                            float* variance_out) {
+}  // extern "C"
+
+namespace {
+
+kdlts_status train_forward(const char* op, bool relu, const kdlts_exec* exec, int64_t rows,
+                           int64_t channels, const float* x, const float* offset,
+                           const float* scale, float eps, float* y, float* mean_out,
+                           float* variance_out) {
   return guarded([&] {
-    const char* op = "batch_norm_train_forward";
     require_cpu(exec, op);
     require_size(op, "rows", rows);
     require_size(op, "channels", channels);
@@ -253,16 +256,17 @@ kdlts_status kdlts_batch_norm_train_forward(const kdlts_exec* exec, int64_t rows
     require_apart(op, variance_out, channels, "variance_out", y, n, "y");
     require_apart(op, variance_out, channels, "variance_out", mean_out, channels, "mean_out");
     kdlts::cpu::batch_norm_train_forward(kdlts::resolve_threads(exec), rows, channels, x, offset,
-                                         scale, eps, y, mean_out, variance_out);
+                                         scale, eps, y, mean_out, variance_out, relu);
   });
 }
 
-kdlts_status kdlts_batch_norm_train_backward(const kdlts_exec* exec, int64_t rows, int64_t channels,
-                                             const float* x, const float* dy, const float* mean,
-                                             const float* variance, const float* scale, float eps,
-                                             float* dx, float* doffset, float* dscale) {
+// relu_y: the fused forward's output (NULL without the ReLU).
+kdlts_status train_backward(const char* op, bool relu, const kdlts_exec* exec, int64_t rows,
+                            int64_t channels, const float* x, const float* relu_y,
+                            const float* dy, const float* mean, const float* variance,
+                            const float* scale, float eps, float* dx, float* doffset,
+                            float* dscale) {
   return guarded([&] {
-    const char* op = "batch_norm_train_backward";
     require_cpu(exec, op);
     require_size(op, "rows", rows);
     require_size(op, "channels", channels);
@@ -271,13 +275,15 @@ kdlts_status kdlts_batch_norm_train_backward(const kdlts_exec* exec, int64_t row
     if (channels == 0) return;
     require_buffer(op, x, "x", n);
     require_buffer(op, dy, "dy", n);
+    if (relu) require_buffer(op, relu_y, "y", n);
     require_buffer(op, mean, "mean", channels);
     require_buffer(op, variance, "variance", channels);
     require_buffer(op, dx, "dx", n);
     const std::pair<const float*, const char*> inputs[] = {
-        {x, "x"}, {dy, "dy"}, {mean, "mean"}, {variance, "variance"}, {scale, "scale"}};
+        {x, "x"}, {dy, "dy"}, {mean, "mean"}, {variance, "variance"}, {scale, "scale"},
+        {relu ? relu_y : nullptr, "y"}};
     for (const auto& [in, name] : inputs) {
-      const int64_t in_n = (in == x || in == dy) ? n : channels;
+      const int64_t in_n = (in == x || in == dy || (relu && in == relu_y)) ? n : channels;
       require_apart(op, dx, n, "dx", in, in_n, name);
       require_apart(op, doffset, channels, "doffset", in, in_n, name);
       require_apart(op, dscale, channels, "dscale", in, in_n, name);
@@ -286,8 +292,47 @@ kdlts_status kdlts_batch_norm_train_backward(const kdlts_exec* exec, int64_t row
     require_apart(op, dscale, channels, "dscale", dx, n, "dx");
     require_apart(op, dscale, channels, "dscale", doffset, channels, "doffset");
     kdlts::cpu::batch_norm_train_backward(kdlts::resolve_threads(exec), rows, channels, x, dy, mean,
-                                          variance, scale, eps, dx, doffset, dscale);
+                                          variance, scale, eps, dx, doffset, dscale,
+                                          relu ? relu_y : nullptr);
   });
+}
+
+}  // namespace
+
+extern "C" {
+
+kdlts_status kdlts_batch_norm_train_forward(const kdlts_exec* exec, int64_t rows, int64_t channels,
+                                            const float* x, const float* offset, const float* scale,
+                                            float eps, float* y, float* mean_out,
+                                            float* variance_out) {
+  return train_forward("batch_norm_train_forward", false, exec, rows, channels, x, offset, scale,
+                       eps, y, mean_out, variance_out);
+}
+
+kdlts_status kdlts_batch_norm_train_backward(const kdlts_exec* exec, int64_t rows, int64_t channels,
+                                             const float* x, const float* dy, const float* mean,
+                                             const float* variance, const float* scale, float eps,
+                                             float* dx, float* doffset, float* dscale) {
+  return train_backward("batch_norm_train_backward", false, exec, rows, channels, x, nullptr, dy,
+                        mean, variance, scale, eps, dx, doffset, dscale);
+}
+
+kdlts_status kdlts_batch_norm_relu_train_forward(const kdlts_exec* exec, int64_t rows,
+                                                 int64_t channels, const float* x,
+                                                 const float* offset, const float* scale, float eps,
+                                                 float* y, float* mean_out, float* variance_out) {
+  return train_forward("batch_norm_relu_train_forward", true, exec, rows, channels, x, offset,
+                       scale, eps, y, mean_out, variance_out);
+}
+
+kdlts_status kdlts_batch_norm_relu_train_backward(const kdlts_exec* exec, int64_t rows,
+                                                  int64_t channels, const float* x, const float* y,
+                                                  const float* dy, const float* mean,
+                                                  const float* variance, const float* scale,
+                                                  float eps, float* dx, float* doffset,
+                                                  float* dscale) {
+  return train_backward("batch_norm_relu_train_backward", true, exec, rows, channels, x, y, dy,
+                        mean, variance, scale, eps, dx, doffset, dscale);
 }
 
 kdlts_status kdlts_binary(const kdlts_exec* exec, int32_t op, int32_t rank,

@@ -486,6 +486,50 @@ KDLTS_TEST(batch_norm, train_backward_matches_reference) {
   }
 }
 
+// The fused ReLU variants equal the unfused kernels followed by tfjs's ReLU (forward) and fed
+// dy * step(y) (backward), bitwise, for any thread count; NaN in dy passes where y > 0 only.
+KDLTS_TEST(batch_norm, relu_variants_equal_unfused_composition) {
+  for (auto [rows, channels] : std::vector<std::pair<int64_t, int64_t>>{{1, 3}, {37, 16}, {5000, 20}, {20000, 64}}) {
+    Norm p = norm_problem(ctx, rows, channels, 0.3f, 1.0f);
+    const int64_t n = rows * channels;
+    F dy = kdlts_test::normal(ctx, n);
+    dy[0] = kNaN;
+    for (int t : {1, 2, 3}) {
+      const kdlts_exec e = threads(t);
+      F y(n), m(channels), v(channels), y_ref(n), m_ref(channels), v_ref(channels);
+      CHECK_OK(kdlts_batch_norm_relu_train_forward(&e, rows, channels, p.x.data(), p.offset.data(),
+                                                   p.scale.data(), 1e-5f, y.data(), m.data(), v.data()));
+      CHECK_OK(kdlts_batch_norm_train_forward(&e, rows, channels, p.x.data(), p.offset.data(),
+                                              p.scale.data(), 1e-5f, y_ref.data(), m_ref.data(),
+                                              v_ref.data()));
+      F gated(n);
+      for (int64_t i = 0; i < n; ++i) {
+        y_ref[i] = !(y_ref[i] <= 0.0f) ? y_ref[i] : 0.0f;
+        const float step = y_ref[i] > 0.0f ? 1.0f : (y_ref[i] != y_ref[i] ? y_ref[i] : 0.0f);
+        gated[i] = dy[i] * step;
+      }
+      CHECK(std::memcmp(y.data(), y_ref.data(), n * sizeof(float)) == 0) << rows << "x" << channels;
+      CHECK(std::memcmp(m.data(), m_ref.data(), channels * sizeof(float)) == 0);
+      F dx(n), doff(channels), dsc(channels), dx_ref(n), doff_ref(channels), dsc_ref(channels);
+      CHECK_OK(kdlts_batch_norm_relu_train_backward(&e, rows, channels, p.x.data(), y.data(),
+                                                    dy.data(), m.data(), v.data(), p.scale.data(),
+                                                    1e-5f, dx.data(), doff.data(), dsc.data()));
+      CHECK_OK(kdlts_batch_norm_train_backward(&e, rows, channels, p.x.data(), gated.data(),
+                                               m.data(), v.data(), p.scale.data(), 1e-5f,
+                                               dx_ref.data(), doff_ref.data(), dsc_ref.data()));
+      bool same = true;
+      for (int64_t i = 0; i < n; ++i) same &= ulps(dx[i], dx_ref[i]) == 0;
+      for (int64_t c = 0; c < channels; ++c) same &= ulps(doff[c], doff_ref[c]) == 0 && ulps(dsc[c], dsc_ref[c]) == 0;
+      CHECK(same) << rows << "x" << channels << " threads " << t;
+    }
+  }
+  F x(6), y(6), m(3), v(3), dx(6);
+  CHECK_STATUS(kdlts_batch_norm_relu_train_backward(&ctx.exec, 2, 3, x.data(), nullptr, x.data(),
+                                                    m.data(), v.data(), nullptr, 0.0f, dx.data(),
+                                                    nullptr, nullptr),
+               KDLTS_ERR_INVALID_ARGUMENT, "batch_norm_relu_train_backward: y is NULL");
+}
+
 KDLTS_TEST(batch_norm, argument_errors) {
   F x(6), m(3), v(3), y(6);
   CHECK_STATUS(kdlts_batch_norm(&ctx.exec, 2, 3, x.data(), m.data(), v.data(), nullptr, nullptr,

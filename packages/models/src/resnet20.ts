@@ -4,7 +4,8 @@
 // Shortcuts: option A (identity, subsampled and zero-padded where the shape changes: see
 // shortcut.ts), the paper's choice for CIFAR, so the shortcuts add no parameters.
 // Convs have no bias (batch norm follows). Batch norm is tfjs-layers' BatchNormalization with
-// @kdlts/backend's fused training kernel (the same layer and weights; one kernel each way). Batch norm uses PyTorch's defaults (momentum 0.1,
+// @kdlts/backend's fused training kernel (the same layer and weights; one kernel each way); where
+// a ReLU directly follows it (the stem, each block's first conv), the ReLU is fused in too. Batch norm uses PyTorch's defaults (momentum 0.1,
 // i.e. moving = 0.9 * moving + 0.1 * batch, epsilon 1e-5), as the reference implementations do.
 // Stride-2 convs use 'same' padding (TF style: the extra row/column of padding goes after);
 // PyTorch's padding=1 gives the same shapes and cost.
@@ -27,18 +28,18 @@ function build({ seed, inputShape = [32, 32, 3], numClasses = 10 }: BuildOptions
       tfl.layers.conv2d({ filters, kernelSize: 3, strides, padding: 'same', useBias: false, kernelInitializer: init.he(), name }),
       x,
     );
-  const bn = (x: tfl.SymbolicTensor, name: string) =>
-    call(fusedBatchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-5, name }), x);
+  const bn = (x: tfl.SymbolicTensor, name: string, activation: 'linear' | 'relu' = 'linear') =>
+    call(fusedBatchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-5, activation, name }), x);
   const relu = (x: tfl.SymbolicTensor, name: string) => call(tfl.layers.activation({ activation: 'relu', name }), x);
 
   const input = tfl.input({ shape: inputShape, name: 'input' });
-  let x = relu(bn(conv(input, STAGES[0], 1, 'conv1'), 'bn1'), 'relu1');
+  let x = bn(conv(input, STAGES[0], 1, 'conv1'), 'bn1', 'relu');
   let channels = STAGES[0];
   STAGES.forEach((filters, s) => {
     for (let b = 0; b < BLOCKS_PER_STAGE; b++) {
       const p = `s${s + 1}b${b + 1}`;
       const strides = s > 0 && b === 0 ? 2 : 1;
-      let y = relu(bn(conv(x, filters, strides, `${p}_conv1`), `${p}_bn1`), `${p}_relu1`);
+      let y = bn(conv(x, filters, strides, `${p}_conv1`), `${p}_bn1`, 'relu');
       y = bn(conv(y, filters, 1, `${p}_conv2`), `${p}_bn2`);
       const shortcut =
         strides !== 1 || channels !== filters ? call(new ShortcutA({ filters, strides, name: `${p}_shortcut` }), x) : x;

@@ -103,8 +103,10 @@ export interface NnBinding {
   avgPoolBackward(dy: Float32Array, dx: Float32Array, geometry: Pool2dGeometry, exec?: ExecOptions): void;
   /** Vectors have length `channels`; x and y have rows * channels elements. */
   batchNorm(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null, y: Float32Array, channels: number, eps: number, exec?: ExecOptions): void;
-  batchNormTrainForward(x: Float32Array, offset: Float32Array | null, scale: Float32Array | null, y: Float32Array, meanOut: Float32Array, varianceOut: Float32Array, channels: number, eps: number, exec?: ExecOptions): void;
-  batchNormTrainBackward(x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array | null, dx: Float32Array, doffset: Float32Array | null, dscale: Float32Array | null, channels: number, eps: number, exec?: ExecOptions): void;
+  /** relu: fuse a ReLU after the normalisation (kdlts_batch_norm_relu_train_forward). */
+  batchNormTrainForward(x: Float32Array, offset: Float32Array | null, scale: Float32Array | null, y: Float32Array, meanOut: Float32Array, varianceOut: Float32Array, channels: number, eps: number, relu: boolean, exec?: ExecOptions): void;
+  /** reluY: the fused-ReLU forward's output (the gradient passes where it is positive), or null. */
+  batchNormTrainBackward(x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array | null, dx: Float32Array, doffset: Float32Array | null, dscale: Float32Array | null, channels: number, eps: number, reluY: Float32Array | null, exec?: ExecOptions): void;
   /** Shapes are plain arrays of the same rank (left-padded with 1s). */
   binary(op: number, a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], out: Float32Array, outShape: number[], exec?: ExecOptions): void;
   unary(op: number, x: Float32Array, y: Float32Array, alpha: number, exec?: ExecOptions): void;

@@ -15,7 +15,11 @@
 // Backward, with xhat = (x - mean) * inv, inv = 1 / sqrt(variance + eps), N = rows:
 //   doffset = sum(dy),  dscale = sum(dy * xhat),
 //   dx = scale * inv * (dy - doffset / N - xhat * dscale / N)
-// (the mean's and the variance's dependence on x included). Sums in double as above; dx in
+// (the mean's and the variance's dependence on x included).
+//
+// With a fused ReLU (y = relu(bn(x)), which ResNets follow every other batch norm with), the
+// forward clamps in the same pass and the backward replaces dy by dy * step(y), exactly tfjs's
+// ReLU gradient, wherever it reads dy: two passes each way instead of four. Sums in double as above; dx in
 // double per element because its three terms cancel when dy is close to affine in xhat.
 #include <algorithm>
 #include <cmath>
@@ -48,14 +52,22 @@ void channel_sums(int threads, int64_t rows, int64_t channels, int width, std::v
   }
 }
 
+// tfjs's step(y) (ReLU's gradient gate): 1 where y > 0, NaN where y is NaN, else 0.
+inline float step_of(float y) { return y > 0.0f ? 1.0f : (y != y ? y : 0.0f); }
+inline f32x16 step16(f32x16 y) {
+  const f32x16 one = f32x16{} + 1.0f, zero = {};
+  return y > 0.0f ? one : (y != y ? y : zero);
+}
+
 // Per-channel sums over rows [begin, end) of a rows x C matrix a (and b), added to s1 and s2:
 //   statistics (kGrad false): u = a - k,  s1 += u,  s2 += u * u   (a = x, k = the shift)
 //   gradient   (kGrad true):  s1 += b,  s2 += b * (a - k)          (a = x, b = dy, k = mean)
+// With gate (kGrad only), b is first multiplied by step(gate) (the fused ReLU's gradient).
 // Blocks of 16 channels keep their sums in registers across the rows; the C % 16 remaining
 // channels go one at a time. Either way a channel's rows are added in row order, in double.
 template <bool kGrad>
-void pair_sums(const float* a, const float* b, const double* k, int64_t begin, int64_t end,
-               int64_t C, double* s1, double* s2) {
+void pair_sums(const float* a, const float* b, const float* gate, const double* k, int64_t begin,
+               int64_t end, int64_t C, double* s1, double* s2) {
   int64_t c = 0;
   for (; c + 16 <= C; c += 16) {
     f64x8 k_lo, k_hi, p_lo = {}, p_hi = {}, q_lo = {}, q_hi = {};
@@ -65,7 +77,8 @@ void pair_sums(const float* a, const float* b, const double* k, int64_t begin, i
       const f32x16 av = load16(a + r * C + c);
       const f64x8 u_lo = widen(low8(av)) - k_lo, u_hi = widen(high8(av)) - k_hi;
       if constexpr (kGrad) {
-        const f32x16 bv = load16(b + r * C + c);
+        f32x16 bv = load16(b + r * C + c);
+        if (gate) bv = bv * step16(load16(gate + r * C + c));
         const f64x8 g_lo = widen(low8(bv)), g_hi = widen(high8(bv));
         p_lo += g_lo, p_hi += g_hi;
         q_lo += g_lo * u_lo, q_hi += g_hi * u_hi;
@@ -84,7 +97,7 @@ void pair_sums(const float* a, const float* b, const double* k, int64_t begin, i
     for (int64_t r = begin; r < end; ++r) {
       const double u = double(a[r * C + c]) - k[c];
       if constexpr (kGrad) {
-        const double g = b[r * C + c];
+        const double g = gate ? b[r * C + c] * step_of(gate[r * C + c]) : b[r * C + c];
         p += g, q += g * u;
       } else {
         p += u, q += u * u;
@@ -98,7 +111,7 @@ void pair_sums(const float* a, const float* b, const double* k, int64_t begin, i
 
 void batch_norm(int threads, int64_t rows, int64_t channels, const float* x, const float* mean,
                 const float* variance, const float* offset, const float* scale, float eps,
-                float* y) {
+                float* y, bool relu) {
   std::vector<double> coef(static_cast<size_t>(3 * channels));
   double* m = coef.data();
   double* a = m + channels;
@@ -115,13 +128,16 @@ void batch_norm(int threads, int64_t rows, int64_t channels, const float* x, con
       for (int64_t c = 0; c < channels; ++c) {
         yr[c] = static_cast<float>(b[c] + (double(xr[c]) - m[c]) * a[c]);
       }
+      if (relu) {  // tfjs's ReLU: NaN stays, -0 becomes +0
+        for (int64_t c = 0; c < channels; ++c) yr[c] = !(yr[c] <= 0.0f) ? yr[c] : 0.0f;
+      }
     }
   });
 }
 
 void batch_norm_train_forward(int threads, int64_t rows, int64_t channels, const float* x,
                               const float* offset, const float* scale, float eps, float* y,
-                              float* mean_out, float* variance_out) {
+                              float* mean_out, float* variance_out, bool relu) {
   if (rows == 0) {  // no samples: the statistics are 0 / 0
     std::fill(mean_out, mean_out + channels, std::numeric_limits<float>::quiet_NaN());
     std::fill(variance_out, variance_out + channels, std::numeric_limits<float>::quiet_NaN());
@@ -130,7 +146,7 @@ void batch_norm_train_forward(int threads, int64_t rows, int64_t channels, const
   std::vector<double> shift(x, x + channels);
   std::vector<double> s;  // s1[channels] then s2[channels]
   channel_sums(threads, rows, channels, 2, s, [&](int64_t begin, int64_t end, double* acc) {
-    pair_sums<false>(x, nullptr, shift.data(), begin, end, channels, acc, acc + channels);
+    pair_sums<false>(x, nullptr, nullptr, shift.data(), begin, end, channels, acc, acc + channels);
   });
   const double n = static_cast<double>(rows);
   for (int64_t c = 0; c < channels; ++c) {
@@ -138,13 +154,13 @@ void batch_norm_train_forward(int threads, int64_t rows, int64_t channels, const
     mean_out[c] = static_cast<float>(shift[c] + d);
     variance_out[c] = static_cast<float>(std::max(0.0, s[channels + c] / n - d * d));
   }
-  batch_norm(threads, rows, channels, x, mean_out, variance_out, offset, scale, eps, y);
+  batch_norm(threads, rows, channels, x, mean_out, variance_out, offset, scale, eps, y, relu);
 }
 
 void batch_norm_train_backward(int threads, int64_t rows, int64_t channels, const float* x,
                                const float* dy, const float* mean, const float* variance,
                                const float* scale, float eps, float* dx, float* doffset,
-                               float* dscale) {
+                               float* dscale, const float* relu_y) {
   if (rows == 0) {  // empty sums, whatever the statistics
     if (doffset) std::fill(doffset, doffset + channels, 0.0f);
     if (dscale) std::fill(dscale, dscale + channels, 0.0f);
@@ -153,7 +169,7 @@ void batch_norm_train_backward(int threads, int64_t rows, int64_t channels, cons
   std::vector<double> s;  // sum(dy)[channels] then sum(dy * (x - mean))[channels]
   const std::vector<double> mean_d(mean, mean + channels);
   channel_sums(threads, rows, channels, 2, s, [&](int64_t begin, int64_t end, double* acc) {
-    pair_sums<true>(x, dy, mean_d.data(), begin, end, channels, acc, acc + channels);
+    pair_sums<true>(x, dy, relu_y, mean_d.data(), begin, end, channels, acc, acc + channels);
   });
   // dx = k1 * ((dy - c0) - (x - mean) * c1) per channel.
   std::vector<double> coef(static_cast<size_t>(4 * channels));
@@ -176,6 +192,14 @@ void batch_norm_train_backward(int threads, int64_t rows, int64_t channels, cons
       const float* xr = x + r * channels;
       const float* dyr = dy + r * channels;
       float* dxr = dx + r * channels;
+      if (relu_y) {
+        const float* yr = relu_y + r * channels;
+        for (int64_t c = 0; c < channels; ++c) {
+          const double g = dyr[c] * step_of(yr[c]);
+          dxr[c] = static_cast<float>(k1[c] * ((g - c0[c]) - (double(xr[c]) - m[c]) * c1[c]));
+        }
+        continue;
+      }
       for (int64_t c = 0; c < channels; ++c) {
         dxr[c] =
             static_cast<float>(k1[c] * ((double(dyr[c]) - c0[c]) - (double(xr[c]) - m[c]) * c1[c]));

@@ -24,16 +24,18 @@ void max_pool2d_backward(int threads, const kdlts_pool2d_params& p, const float*
 void avg_pool2d_forward(int threads, const kdlts_pool2d_params& p, const float* x, float* y);
 void avg_pool2d_backward(int threads, const kdlts_pool2d_params& p, const float* dy, float* dx);
 
+// relu: y = relu(batch norm) (train forward); relu_y: the gradient passes only where that
+// output is positive, dy * step(relu_y) as tfjs's ReLU gradient (train backward; NULL: no ReLU).
 void batch_norm(int threads, int64_t rows, int64_t channels, const float* x, const float* mean,
                 const float* variance, const float* offset, const float* scale, float eps,
-                float* y);
+                float* y, bool relu = false);
 void batch_norm_train_forward(int threads, int64_t rows, int64_t channels, const float* x,
                               const float* offset, const float* scale, float eps, float* y,
-                              float* mean_out, float* variance_out);
+                              float* mean_out, float* variance_out, bool relu = false);
 void batch_norm_train_backward(int threads, int64_t rows, int64_t channels, const float* x,
                                const float* dy, const float* mean, const float* variance,
                                const float* scale, float eps, float* dx, float* doffset,
-                               float* dscale);
+                               float* dscale, const float* relu_y = nullptr);
 
 // Shapes have `rank` entries, validated: a/b dims are 1 or the output's, the output's dim is 1
 // or one of theirs.

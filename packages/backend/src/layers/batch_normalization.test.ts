@@ -25,10 +25,16 @@ function build(layer: tfl.layers.Layer, seed: number) {
   return tfl.model({ inputs: input, outputs: out });
 }
 
-async function step(backend: string, fused: boolean) {
+async function step(backend: string, fused: boolean, activation: 'linear' | 'relu' = 'linear') {
   await tf.setBackend(backend);
   const args = { axis: -1, momentum: 0.9, epsilon: 1e-5, gammaInitializer: 'randomNormal' as const };
-  const model = build(fused ? fusedBatchNormalization(args) : tfl.layers.batchNormalization(args), 7);
+  const plain = (): tfl.layers.Layer => {
+    const bn = tfl.layers.batchNormalization(args);
+    if (activation === 'linear') return bn;
+    // tfjs-layers' own batch norm followed by its ReLU, as one layer for build().
+    return { apply: (t: tfl.SymbolicTensor) => tfl.layers.activation({ activation: 'relu' }).apply(bn.apply(t)) } as unknown as tfl.layers.Layer;
+  };
+  const model = build(fused ? fusedBatchNormalization({ ...args, activation }) : plain(), 7);
   // Same weights for both layer kinds: set deterministically.
   // Weights: conv kernel, gamma, beta, moving mean, moving variance (gamma and variance around 1).
   const around = (i: number) => (i === 1 || i === 4 ? 1 : 0);
@@ -49,10 +55,10 @@ async function step(backend: string, fused: boolean) {
 describe('FusedBatchNormalization', () => {
   registerKdltsBackend();
 
-  it('trains like tfjs-layers BatchNormalization (outputs, gradients, moving statistics)', async () => {
-    const expected = await step('cpu', false);
+  it.each(['linear', 'relu'] as const)('trains like tfjs-layers BatchNormalization (+ its ReLU) with activation %s', async (activation) => {
+    const expected = await step('cpu', false, activation);
     for (const [backend, fused] of [[BACKEND_NAME, true], ['cpu', true], [BACKEND_NAME, false]] as const) {
-      const actual = await step(backend, fused);
+      const actual = await step(backend, fused, activation);
       closeTo(actual.loss, expected.loss, `${backend}/${fused} loss`);
       actual.grads.forEach((g, i) => closeTo(g, expected.grads[i], `${backend}/${fused} grad ${i}`));
       actual.weights.forEach((w, i) => closeTo(w, expected.weights[i], `${backend}/${fused} weight ${i} after the step`));
@@ -64,6 +70,7 @@ describe('FusedBatchNormalization', () => {
     const layer = fusedBatchNormalization({ momentum: 0.9, epsilon: 1e-5 });
     expect(layer.getClassName()).toBe('KdltsFusedBatchNormalization');
     expect(layer).toBeInstanceOf(FusedBatchNormalization);
-    expect(layer.getConfig()).toMatchObject({ momentum: 0.9, epsilon: 1e-5, axis: -1 });
+    expect(layer.getConfig()).toMatchObject({ momentum: 0.9, epsilon: 1e-5, axis: -1, activation: 'linear' });
+    expect(() => fusedBatchNormalization({ activation: 'elu' as 'relu' })).toThrow(/activation must be 'linear' or 'relu'/);
   });
 });

@@ -31,7 +31,7 @@ interface Outputs {
   doffset: Float32Array;
 }
 
-async function run(backend: string, shape: number[], seed: number, lossUsesStats: boolean): Promise<Outputs> {
+async function run(backend: string, shape: number[], seed: number, lossUsesStats: boolean, activation: 'linear' | 'relu'): Promise<Outputs> {
   await tf.setBackend(backend);
   const channels = shape[shape.length - 1];
   const size = shape.reduce((a, b) => a * b, 1);
@@ -40,9 +40,9 @@ async function run(backend: string, shape: number[], seed: number, lossUsesStats
     const scale = tf.tensor1d(randomArray(channels, seed + 1, 1, 1));
     const offset = tf.tensor1d(randomArray(channels, seed + 2, 1, 0));
     const weights = tf.tensor(randomArray(size, seed + 3), shape);
-    const forward = batchNormTraining(x, scale, offset, 1e-3);
+    const forward = batchNormTraining(x, scale, offset, 1e-3, activation);
     const loss = (a: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => {
-      const r = batchNormTraining(a, s, o, 1e-3);
+      const r = batchNormTraining(a, s, o, 1e-3, activation);
       const main = tf.sum(tf.mul(r.y, weights));
       return lossUsesStats ? tf.add(main, tf.add(tf.sum(tf.mul(r.mean, 0.3)), tf.sum(tf.mul(r.variance, -0.2)))) : main;
     };
@@ -69,15 +69,18 @@ describe('batchNormTraining', () => {
   const status = registerKdltsBackend();
 
   it.each([
-    [[2, 3, 3, 4], false],
-    [[1, 5, 7, 3], false],
-    [[16, 8, 8, 16], false],
-    [[7, 17], false],
-    [[4, 6, 6, 5], true],
-  ])('shape %j (loss reads the statistics: %s) matches the composition on cpu', async (shape, lossUsesStats) => {
+    [[2, 3, 3, 4], false, 'linear'],
+    [[1, 5, 7, 3], false, 'linear'],
+    [[16, 8, 8, 16], false, 'linear'],
+    [[7, 17], false, 'linear'],
+    [[4, 6, 6, 5], true, 'linear'],
+    [[2, 3, 3, 4], false, 'relu'],
+    [[16, 8, 8, 16], false, 'relu'],
+    [[4, 6, 6, 5], true, 'relu'],
+  ] as const)('shape %j (loss reads the statistics: %s, activation %s) matches the composition on cpu', async (shape, lossUsesStats, activation) => {
     const seed = 1000 + shape.reduce((a, b) => a * 7 + b, 0);
-    const expected = await run('cpu', shape, seed, lossUsesStats);
-    const actual = await run(BACKEND_NAME, shape, seed, lossUsesStats);
+    const expected = await run('cpu', [...shape], seed, lossUsesStats, activation);
+    const actual = await run(BACKEND_NAME, [...shape], seed, lossUsesStats, activation);
     for (const key of Object.keys(expected) as (keyof Outputs)[]) {
       expect(actual[key].length).toBe(expected[key].length);
       const err = maxRelativeError(actual[key], expected[key]);

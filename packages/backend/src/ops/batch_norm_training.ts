@@ -1,5 +1,6 @@
-// Training-mode batch normalisation over the last axis as ONE kernel each way, where tfjs
-// composes moments + batchNorm (forward) and ~30 full-size elementwise ops (backward). On the
+// Training-mode batch normalisation over the last axis (optionally followed by a ReLU) as ONE
+// kernel each way, where tfjs composes moments + batchNorm (+ relu) forward and ~30 full-size
+// elementwise ops backward. On the
 // kdlts backend with the native core: two passes forward, two backward. Elsewhere: tfjs's own
 // composition, with the same results up to float rounding.
 import * as tf from '@tensorflow/tfjs-core';
@@ -27,6 +28,8 @@ interface TrainInputs {
 }
 interface TrainAttrs {
   epsilon: number;
+  /** A ReLU fused after the normalisation. */
+  relu: boolean;
 }
 
 function channelsOf(x: TensorInfo): number {
@@ -39,12 +42,14 @@ function forward({ inputs, backend, attrs }: KernelArgs<TrainInputs, TrainAttrs>
   const y = alloc(backend, sizeOf(x.shape));
   const mean = alloc(backend, channels);
   const variance = alloc(backend, channels);
-  nnBinding!.batchNormTrainForward(f32(backend, x), f32(backend, offset), f32(backend, scale), y, mean, variance, channels, attrs.epsilon);
+  nnBinding!.batchNormTrainForward(f32(backend, x), f32(backend, offset), f32(backend, scale), y, mean, variance, channels, attrs.epsilon, attrs.relu);
   return [output(backend, x.shape, y), output(backend, [channels], mean), output(backend, [channels], variance)];
 }
 
 interface GradInputs {
   x: TensorInfo;
+  /** The forward's output (read only with the fused ReLU). */
+  y: TensorInfo;
   dy: TensorInfo;
   mean: TensorInfo;
   variance: TensorInfo;
@@ -52,29 +57,29 @@ interface GradInputs {
 }
 
 function backward({ inputs, backend, attrs }: KernelArgs<GradInputs, TrainAttrs>): TensorInfo[] {
-  const { x, dy, mean, variance, scale } = inputs;
+  const { x, y, dy, mean, variance, scale } = inputs;
   const channels = channelsOf(x);
   const dx = alloc(backend, sizeOf(x.shape));
   const doffset = alloc(backend, channels);
   const dscale = alloc(backend, channels);
   nnBinding!.batchNormTrainBackward(
     f32(backend, x), f32(backend, dy), f32(backend, mean), f32(backend, variance), f32(backend, scale),
-    dx, doffset, dscale, channels, attrs.epsilon);
+    dx, doffset, dscale, channels, attrs.epsilon, attrs.relu ? f32(backend, y) : null);
   return [output(backend, x.shape, dx), output(backend, [channels], doffset), output(backend, [channels], dscale)];
 }
 
 const gradConfig: GradConfig = {
   kernelName: BATCH_NORM_TRAIN,
   inputsToSave: ['x', 'scale'],
-  outputsToSave: [false, true, true],
+  outputsToSave: [true, true, true],
   gradFunc: (dys: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
     const [dy, dmean, dvariance] = dys as Tensor[];
-    const [x, scale, mean, variance] = saved;
-    const epsilon = (attrs as unknown as TrainAttrs).epsilon;
+    const [x, scale, y, mean, variance] = saved;
+    const { epsilon, relu } = attrs as unknown as TrainAttrs;
     // Computed here, not inside the per-input closures: the tape runs each closure in its own
     // tidy, which would dispose the parts the other closures return.
     const [dxBatch, doffset, dscale] = tf.engine().runKernel(
-      BATCH_NORM_TRAIN_GRAD, { x, dy, mean, variance, scale }, { epsilon }) as Tensor[];
+      BATCH_NORM_TRAIN_GRAD, { x, y, dy, mean, variance, scale }, { epsilon, relu }) as Tensor[];
     return {
       x: () => {
         const dx = dxBatch;
@@ -103,28 +108,37 @@ export function registerBatchNormTraining(): boolean {
   return true;
 }
 
-function composed(x: Tensor, scale: Tensor, offset: Tensor, epsilon: number): BatchNormTrainingResult {
+function composed(x: Tensor, scale: Tensor, offset: Tensor, epsilon: number, relu: boolean): BatchNormTrainingResult {
   const axes = x.shape.slice(0, -1).map((_, i) => i);
   const { mean, variance } = tf.moments(x, axes);
-  return { y: tf.batchNorm(x, mean, variance, offset, scale, epsilon), mean, variance };
+  const y = tf.batchNorm(x, mean, variance, offset, scale, epsilon);
+  return { y: relu ? tf.relu(y) : y, mean, variance };
 }
 
 /**
  * Batch normalisation in training mode over every axis but the last: batch statistics, then
- * scale * (x - mean) / sqrt(variance + epsilon) + offset. Differentiable in x, scale and offset.
+ * scale * (x - mean) / sqrt(variance + epsilon) + offset, then (activation 'relu') a ReLU, all in
+ * one kernel. Differentiable in x, scale and offset.
  */
-export function batchNormTraining(x: Tensor, scale: Tensor, offset: Tensor, epsilon = 1e-3): BatchNormTrainingResult {
+export function batchNormTraining(
+  x: Tensor,
+  scale: Tensor,
+  offset: Tensor,
+  epsilon = 1e-3,
+  activation: 'linear' | 'relu' = 'linear',
+): BatchNormTrainingResult {
   const channels = channelsOf(x);
   if (x.rank < 2 || scale.size !== channels || offset.size !== channels) {
     throw new Error(`batchNormTraining: scale and offset need ${channels} values (x's last dimension), got ${scale.size} and ${offset.size}`);
   }
   const native =
     tf.getBackend() === BACKEND_NAME && x.dtype === 'float32' && x.size > 0 && tf.getKernel(BATCH_NORM_TRAIN, BACKEND_NAME) !== undefined;
-  if (!native) return composed(x, scale, offset, epsilon);
+  const relu = activation === 'relu';
+  if (!native) return composed(x, scale, offset, epsilon, relu);
   const [y, mean, variance] = tf.engine().runKernel(
     BATCH_NORM_TRAIN,
     { x, scale: tf.reshape(scale, [channels]), offset: tf.reshape(offset, [channels]) },
-    { epsilon },
+    { epsilon, relu },
   ) as Tensor[];
   return { y, mean, variance };
 }
