@@ -4,6 +4,7 @@
 // [32, 32, 3] (CIFAR-10, the paper's setting).
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import { kernelWeights } from './prunable';
 import { SeededInit } from './seed';
 import { call, type BuildOptions, type ModelSpec } from './types';
 
@@ -33,4 +34,7 @@ export const conv4: ModelSpec = {
   description: 'Conv-4: conv 64-64-pool-128-128-pool, dense 256-256-classes, 3x3 same, ReLU',
   defaultInputShape: [28, 28, 1],
   build,
+  // each conv block's output (after its pool) and the hidden dense layers
+  taps: ['pool1', 'pool2', 'fc1', 'fc2'],
+  prunableWeights: kernelWeights,
 };

@@ -3,6 +3,7 @@
 // 784*300+300 + 300*100+100 + 100*10+10 = 266,610.
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import { kernelWeights } from './prunable';
 import { SeededInit } from './seed';
 import { call, type BuildOptions, type ModelSpec } from './types';
 
@@ -21,4 +22,7 @@ export const lenet300: ModelSpec = {
   description: 'LeNet-300-100: dense 300-100-classes, ReLU (input flattened)',
   defaultInputShape: [28, 28, 1],
   build,
+  // the two hidden dense layers
+  taps: ['fc1', 'fc2'],
+  prunableWeights: kernelWeights,
 };

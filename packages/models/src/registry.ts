@@ -2,15 +2,21 @@
 // line in MODELS.
 import type * as tfl from '@tensorflow/tfjs-layers';
 
+import { conv2 } from './conv2';
 import { conv4 } from './conv4';
+import { conv6 } from './conv6';
 import { lenet300 } from './lenet300';
 import { resnet20 } from './resnet20';
 import type { BuildOptions, ModelSpec } from './types';
+import { vgg16 } from './vgg16';
 
 export const MODELS = {
   lenet300,
+  conv2,
   conv4,
+  conv6,
   resnet20,
+  vgg16,
 } as const satisfies Record<string, ModelSpec>;
 
 export type ModelName = keyof typeof MODELS;

@@ -14,6 +14,7 @@
 import { fusedBatchNormalization } from '@kdlts/backend';
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import { kernelWeights } from './prunable';
 import { SeededInit } from './seed';
 import { ShortcutA } from './shortcut';
 import { call, type BuildOptions, type ModelSpec } from './types';
@@ -57,4 +58,7 @@ export const resnet20: ModelSpec = {
   description: 'ResNet-20 (CIFAR): 3x3 conv 16, 3 stages x 3 basic blocks (16/32/64), BN, option-A shortcuts, GAP, dense',
   defaultInputShape: [32, 32, 3],
   build,
+  // each stage's last block output (after its add + ReLU)
+  taps: ['s1b3_relu2', 's2b3_relu2', 's3b3_relu2'],
+  prunableWeights: kernelWeights,
 };

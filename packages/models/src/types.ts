@@ -17,10 +17,21 @@ export interface ModelSpec {
   /** Channels-last input shape used when BuildOptions.inputShape is not given. */
   defaultInputShape: number[];
   build(options: BuildOptions): tfl.LayersModel;
-  // Later (feature taps, prunable-weight lists) slot in here as optional members, e.g.
-  //   taps?: string[]            names of the layers whose outputs distillation reads
-  //   prunable?(model): LayerVariable[]
-  // so that existing model files keep compiling.
+  /**
+   * Names of the layers whose outputs distillation reads (feature taps), shallow to deep. The
+   * names do not depend on BuildOptions; buildWithTaps (taps.ts) turns them into model outputs.
+   */
+  taps: string[];
+  /** The weights pruning acts on: conv and dense kernels only (no biases, no batch norm), in model order. */
+  prunableWeights(model: tfl.LayersModel): PrunableWeight[];
+}
+
+/** One prunable weight tensor of a built model. */
+export interface PrunableWeight {
+  /** `<layer name>/kernel` (stable across builds, unlike the variable's uniquified name). */
+  name: string;
+  variable: tfl.LayerVariable;
+  shape: number[];
 }
 
 /** Layer.apply on one symbolic tensor, typed as such (tfjs-layers types it as a union). */

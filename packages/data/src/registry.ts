@@ -1,0 +1,43 @@
+// loadDataset: one entry point over every dataset this package knows.
+import { loadCifar } from './cifar';
+import { DataError } from './errors';
+import { loadIdxPair } from './idx';
+import { findFile, IDX_FILES, locateDataset, type LocateOptions } from './locate';
+import { syntheticDataset, type SyntheticOptions } from './synthetic';
+import type { Dataset, DatasetName, Split } from './types';
+
+export const DATASET_NAMES: readonly DatasetName[] = ['fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'synthetic'];
+
+export interface LoadOptions extends LocateOptions {
+  /** For 'synthetic': its generator options (default 1000 train / 200 test samples, 28x28x1, 10 classes). */
+  synthetic?: SyntheticOptions;
+}
+
+/** Loads a split as Uint8 NHWC images (0..255) with its labels. Throws DataError. */
+export function loadDataset(name: DatasetName, split: Split, options: LoadOptions = {}): Dataset<Uint8Array> {
+  if (split !== 'train' && split !== 'test') throw new DataError(`unknown split '${split}' (expected train or test)`);
+  switch (name) {
+    case 'synthetic': {
+      const s = options.synthetic ?? {};
+      const seed = s.seed ?? 0;
+      return syntheticDataset({
+        count: split === 'train' ? 1000 : 200,
+        ...s,
+        seed,
+        sampleSeed: s.sampleSeed ?? (seed * 2 + (split === 'train' ? 0 : 1)),
+      });
+    }
+    case 'fashion-mnist':
+    case 'mnist': {
+      const dir = locateDataset(name, split, options);
+      const files = IDX_FILES[split];
+      return loadIdxPair(findFile(dir, files.images)!, findFile(dir, files.labels)!, 10);
+    }
+    case 'cifar10':
+      return loadCifar(locateDataset(name, split, options), 10, split);
+    case 'cifar100':
+      return loadCifar(locateDataset(name, split, options), 100, split);
+    default:
+      throw new DataError(`unknown dataset '${name as string}' (expected one of ${DATASET_NAMES.join(', ')})`);
+  }
+}
