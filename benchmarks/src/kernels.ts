@@ -16,7 +16,7 @@ import {
   type TimingBudget,
 } from './machine';
 import { defaultResultsPath, writeJsonAtomic } from './results';
-import { formatTable } from './table';
+import { formatTable } from '@kdlts/cli';
 
 // ---- options and profiles -------------------------------------------------------------------
 

@@ -4,6 +4,7 @@
 // The numbers come only from the file.
 import * as fs from 'fs';
 import * as path from 'path';
+import { writeFileAtomic } from '@kdlts/train';
 
 interface Measured {
   batch: number;
@@ -90,11 +91,8 @@ function main(): void {
     return renderTraining(result, path.relative(path.resolve(__dirname, '..', '..'), path.resolve(file)));
   });
   const markdown = '# Training-step throughput\n\n' + sections.join('\n');
-  if (out) {
-    const tmp = `${out}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, markdown);
-    fs.renameSync(tmp, out);
-  } else process.stdout.write(markdown);
+  if (out) writeFileAtomic(out, markdown);
+  else process.stdout.write(markdown);
 }
 
 if (require.main === module) main();

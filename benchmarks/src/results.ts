@@ -1,6 +1,5 @@
-// Result files: written atomically (a temp file in the same directory, then a rename), so a
-// reader never sees half a file and an interrupted run leaves the previous file intact.
-import * as fs from 'fs';
+// Result files: where they go, and written atomically (a reader never sees half a file and an
+// interrupted run leaves the previous file intact).
 import * as os from 'os';
 import * as path from 'path';
 
@@ -13,15 +12,5 @@ export function defaultResultsPath(name: string, options: { suffix?: string; loc
   return path.resolve(__dirname, '..', 'results', options.local ? 'local' : '', file);
 }
 
-export function writeJsonAtomic(file: string, data: unknown): void {
-  const dir = path.dirname(path.resolve(file));
-  fs.mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
-  try {
-    fs.writeFileSync(tmp, JSON.stringify(data, null, 2) + '\n');
-    fs.renameSync(tmp, file);
-  } catch (error) {
-    fs.rmSync(tmp, { force: true });
-    throw error;
-  }
-}
+/** Atomic JSON writes: the training package's (a temp file in the same directory, then a rename). */
+export { writeJsonAtomic } from '@kdlts/train';

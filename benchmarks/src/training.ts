@@ -15,7 +15,7 @@ import { MODEL_NAMES, buildModel, countParams, isModelName, type ModelName } fro
 
 import { describeMachine, errorOf, machineLine, type Failed } from './machine';
 import { defaultResultsPath, writeJsonAtomic } from './results';
-import { formatTable } from './table';
+import { formatTable } from '@kdlts/cli';
 
 // ---- options and profiles -------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 // The standard CIFAR augmentation: random crop from the image zero-padded by 4 pixels, then a
 // horizontal flip with probability 1/2. Seeded, NHWC, any typed array.
 import { toRng, type Rng } from './prng';
+import { allocLike } from './transforms';
 import type { ImageShape } from './types';
 
 type Pixels = Float32Array | Uint8Array;
@@ -43,7 +44,7 @@ export function augment<P extends Pixels>(images: P, shape: ImageShape, seed: nu
   const doFlip = options.flip ?? true;
   const per = shape[0] * shape[1] * shape[2];
   const n = images.length / per;
-  const out = new (images.constructor as new (n: number) => P)(images.length);
+  const out = allocLike(images, images.length);
   for (let i = 0; i < n; i++) {
     const dy = rng.int(2 * pad + 1);
     const dx = rng.int(2 * pad + 1);

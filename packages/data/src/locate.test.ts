@@ -68,3 +68,10 @@ test('synthetic via loadDataset: train/test share class patterns but differ in s
   expect(Buffer.compare(tr.images, te.images)).not.toBe(0);
   expect(() => loadDataset('nope' as never, 'train')).toThrow(/unknown dataset/);
 });
+
+test('synthetic-cifar10 has CIFAR-10 shapes (sizes 50000 / 10000 unless a count is given)', () => {
+  // (the full-size default takes ~10 s under jest: checked with a count, which overrides only the size)
+  const small = loadDataset('synthetic-cifar10', 'train', { synthetic: { count: 20 } });
+  expect([small.count, small.shape, small.numClasses, small.images.length]).toEqual([20, [32, 32, 3], 10, 20 * 3072]);
+  expect(loadDataset('synthetic-cifar10', 'test', { synthetic: { count: 7 } }).count).toBe(7);
+});

@@ -6,10 +6,14 @@ import { findFile, IDX_FILES, locateDataset, type LocateOptions } from './locate
 import { syntheticDataset, type SyntheticOptions } from './synthetic';
 import type { Dataset, DatasetName, Split } from './types';
 
-export const DATASET_NAMES: readonly DatasetName[] = ['fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'synthetic'];
+export const DATASET_NAMES: readonly DatasetName[] = ['fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'synthetic', 'synthetic-cifar10'];
 
 export interface LoadOptions extends LocateOptions {
-  /** For 'synthetic': its generator options (default 1000 train / 200 test samples, 28x28x1, 10 classes). */
+  /**
+   * For the synthetic datasets: generator options. 'synthetic' defaults to 1000 train / 200 test
+   * samples of 28x28x1, 'synthetic-cifar10' to CIFAR-10's sizes (50000 / 10000 of 32x32x3);
+   * both have 10 classes.
+   */
   synthetic?: SyntheticOptions;
 }
 
@@ -17,11 +21,14 @@ export interface LoadOptions extends LocateOptions {
 export function loadDataset(name: DatasetName, split: Split, options: LoadOptions = {}): Dataset<Uint8Array> {
   if (split !== 'train' && split !== 'test') throw new DataError(`unknown split '${split}' (expected train or test)`);
   switch (name) {
-    case 'synthetic': {
+    case 'synthetic':
+    case 'synthetic-cifar10': {
       const s = options.synthetic ?? {};
       const seed = s.seed ?? 0;
+      const cifar = name === 'synthetic-cifar10';
       return syntheticDataset({
-        count: split === 'train' ? 1000 : 200,
+        count: cifar ? (split === 'train' ? 50000 : 10000) : split === 'train' ? 1000 : 200,
+        ...(cifar ? { shape: [32, 32, 3] as [number, number, number] } : {}),
         ...s,
         seed,
         sampleSeed: s.sampleSeed ?? (seed * 2 + (split === 'train' ? 0 : 1)),

@@ -1,8 +1,22 @@
 import { syntheticDataset } from './synthetic';
-import { batches, channelStats, normalize, numBatches, permutation, shuffle } from './transforms';
+import { augment } from './augment';
+import { batches, channelStats, gather, normalize, numBatches, permutation, shuffle } from './transforms';
 
 const ds = syntheticDataset({ count: 103, shape: [6, 5, 3], seed: 1 });
 const per = 6 * 5 * 3;
+
+describe('gather', () => {
+  // The IDX reader hands out Buffer-backed images; copies must be plain typed arrays (new Buffer(n) is deprecated).
+  test('Buffer-backed images give plain Uint8Array copies with the right samples', () => {
+    const buf = Buffer.from(ds.images as Uint8Array);
+    const g = gather({ ...ds, images: buf }, [5, 0, 5]);
+    expect(g.images.constructor).toBe(Uint8Array);
+    expect(Array.from(g.images.subarray(0, per))).toEqual(Array.from(buf.subarray(5 * per, 6 * per)));
+    expect(Array.from(g.images.subarray(per, 2 * per))).toEqual(Array.from(buf.subarray(0, per)));
+    expect(Array.from(g.labels)).toEqual([ds.labels[5], ds.labels[0], ds.labels[5]]);
+    expect(augment(buf, ds.shape, 1).constructor).toBe(Uint8Array);
+  });
+});
 
 describe('shuffle', () => {
   test('permutation is a permutation, seeded and deterministic', () => {

@@ -47,10 +47,12 @@ export function normalize<D extends Dataset>(
     throw new DataError(`normalisation stats have ${stats.mean.length}/${stats.std.length} channels, images have ${c}`);
   }
   const out = new Float32Array(ds.images.length);
-  const inv = stats.std.map((s) => (s > 0 ? 1 / s : 1));
-  for (let i = 0; i < out.length; i++) {
-    const ch = i % c;
-    out[i] = (ds.images[i] * scale - stats.mean[ch]) * inv[ch];
+  const src = ds.images;
+  for (let ch = 0; ch < c; ch++) {
+    // (x * scale - mean) * inv, with the per-channel constants hoisted out of the pixel loop
+    const mean = stats.mean[ch];
+    const inv = stats.std[ch] > 0 ? 1 / stats.std[ch] : 1;
+    for (let i = ch; i < out.length; i += c) out[i] = (src[i] * scale - mean) * inv;
   }
   return { ...ds, images: out };
 }
@@ -69,11 +71,19 @@ export function permutation(n: number, seed: number | Rng): Uint32Array {
   return p;
 }
 
+/**
+ * A zeroed array of the same element type (a plain Uint8Array for Buffer-backed images: the IDX
+ * reader's files are Buffers, and `new Buffer(n)` is deprecated).
+ */
+export function allocLike<P extends Float32Array | Uint8Array>(images: P, length: number): P {
+  return (images instanceof Float32Array ? new Float32Array(length) : new Uint8Array(length)) as P;
+}
+
 /** Copies the samples at `indices` (in that order) into a new dataset. */
 export function gather<D extends Dataset>(ds: D, indices: ArrayLike<number>): D {
   const per = ds.shape[0] * ds.shape[1] * ds.shape[2];
   const n = indices.length;
-  const images = new (ds.images.constructor as Uint8ArrayConstructor | Float32ArrayConstructor)(n * per);
+  const images = allocLike(ds.images, n * per);
   const labels = new Uint8Array(n);
   const coarse = ds.coarseLabels ? new Uint8Array(n) : undefined;
   for (let i = 0; i < n; i++) {

@@ -1,7 +1,7 @@
 // The in-memory dataset shape shared by every loader: NHWC images in a plain typed array.
 
 export type Split = 'train' | 'test';
-export type DatasetName = 'fashion-mnist' | 'mnist' | 'cifar10' | 'cifar100' | 'synthetic';
+export type DatasetName = 'fashion-mnist' | 'mnist' | 'cifar10' | 'cifar100' | 'synthetic' | 'synthetic-cifar10';
 
 /** Image height, width, channels. */
 export type ImageShape = [number, number, number];

@@ -1,4 +1,5 @@
-// A fixed-width text table: columns as wide as their widest cell, numbers right-aligned.
+// Fixed-width text tables for the terminal (also used by the benchmark scripts): columns as wide
+// as their widest cell, numbers right-aligned.
 
 export type Align = 'left' | 'right';
 
@@ -12,3 +13,6 @@ export function formatTable(header: string[], rows: string[][], align: Align[] =
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
   return [line(header), rule, ...rows.map(line)].join('\n');
 }
+
+export const percent = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '-' : `${(100 * x).toFixed(2)}%`);
+export const fixed = (x: number | undefined, digits = 4) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(digits));
