@@ -43,6 +43,9 @@ export function renderTrainingRuns(file: RunsFile, source: string): string {
         `${secs(r.evalSeconds)} | ${Math.round(r.imagesPerSecond).toLocaleString('en-US')} |`,
     );
   }
+  if (file.runs.some((run) => String(run.settings.dataset ?? run.runDir).includes('synthetic') || run.runDir.includes('synthetic'))) {
+    lines.push('', 'Synthetic data (`synthetic-cifar10`): its classes are separable stripe patterns, so its accuracy says nothing; that row is there for the time of one epoch.');
+  }
   lines.push('', '## Settings and per-epoch history', '');
   for (const run of file.runs) {
     lines.push(`### ${run.title}`, '', `Settings: ${settingsLine(run.settings)}. Run directory \`${run.runDir}\`.`, '');

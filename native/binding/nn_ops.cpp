@@ -1,7 +1,7 @@
 // The training kernels of kdlts_nn.h other than matmul / conv2d (packages/native/src/nn.ts):
-// nnConstants, pooling, batch norm, binary, unary, reduce, softmax, tile, transpose. Sync only,
-// each returns undefined. Thin: argument checks (every buffer length against the shapes, a
-// RangeError naming the argument) and the C call; no math.
+// nnConstants, pooling, batch norm, binary, unary, reduce, softmax, tile, transpose, the SGD
+// update. Sync only, each returns undefined. Thin: argument checks (every buffer length against
+// the shapes, a RangeError naming the argument) and the C call; no math.
 //
 // These run thousands of times per training step, mostly on small tensors, so the common path
 // allocates nothing: shapes go into fixed arrays, and messages are only built on failure.
@@ -456,6 +456,35 @@ Napi::Value transpose(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---- optimizer updates ---------------------------------------------------------------------------
+
+// sgdUpdate(w, g, v | null, mask | null, wOut, vOut | null, lr, momentum, weightDecay, nesterov,
+// exec?): wOut may be w and vOut may be v (in place).
+Napi::Value sgd_update(const Napi::CallbackInfo& info) {
+  const Where where{"sgdUpdate"};
+  auto env = info.Env();
+  const F32 w = f32(where, info[0], "w");
+  const F32 g = f32(where, info[1], "g");
+  const F32 w_out = f32(where, info[4], "wOut");
+  const float lr = static_cast<float>(number_arg(where, info[6], "lr"));
+  const float momentum = static_cast<float>(number_arg(where, info[7], "momentum"));
+  const float weight_decay = static_cast<float>(number_arg(where, info[8], "weightDecay"));
+  if (!info[9].IsBoolean()) {
+    throw Napi::TypeError::New(env, where.arg("nesterov") + " must be a boolean");
+  }
+  const bool nesterov = info[9].As<Napi::Boolean>().Value();
+  const kdlts_exec exec = exec_arg(where, info[10]);
+  const float* v = optional_f32(where, info[2], "v", w.length, "same length as w");
+  const float* mask = optional_f32(where, info[3], "mask", w.length, "same length as w");
+  float* v_out = optional_f32(where, info[5], "vOut", w.length, "same length as w");
+  require_length(env, where, "g", g.length, w.length, "same length as w");
+  require_length(env, where, "wOut", w_out.length, w.length, "same length as w");
+  check(env, where.fn,
+        kdlts_sgd_update(&exec, static_cast<int64_t>(w.length), w.data, g.data, v, mask, lr,
+                         momentum, weight_decay, nesterov ? 1 : 0, w_out.data, v_out));
+  return env.Undefined();
+}
+
 }  // namespace
 
 void register_nn_ops(Napi::Env env, Napi::Object exports) {
@@ -474,6 +503,7 @@ void register_nn_ops(Napi::Env env, Napi::Object exports) {
       {"softmax", softmax},
       {"tile", tile},
       {"transpose", transpose},
+      {"sgdUpdate", sgd_update},
   };
   for (const auto& [name, fn] : functions) exports.Set(name, Napi::Function::New(env, fn, name));
 }

@@ -3,10 +3,10 @@
  *
  * The kernels a training step spends its time in: GEMM with fused bias and activation,
  * 2-D convolutions (forward and both gradients), pooling, batch normalisation, elementwise ops
- * with broadcasting, reductions, softmax, tile and transpose. They back the `kdlts` TensorFlow.js
- * backend, so each one computes what the tfjs kernel of the same name computes (same layouts,
- * padding, tie and NaN rules); where tfjs rounds through float64, results agree to a few float32
- * ulps.
+ * with broadcasting, reductions, softmax, tile and transpose, and the optimizer's SGD update.
+ * They back the `kdlts` TensorFlow.js backend, so each one computes what the tfjs kernel of the
+ * same name computes (same layouts, padding, tie and NaN rules); where tfjs rounds through
+ * float64, results agree to a few float32 ulps.
  *
  * Conventions (as in kdlts.h): float32, row-major, caller-owned buffers, int64_t sizes, a status
  * code plus kdlts_last_error() on failure, exec = NULL for the defaults. Images are NHWC and
@@ -197,6 +197,23 @@ kdlts_status kdlts_tile(const kdlts_exec* exec, int32_t rank, const int64_t* in_
 /* y = x with its axes permuted: y's axis d is x's axis perm[d]. */
 kdlts_status kdlts_transpose(const kdlts_exec* exec, int32_t rank, const int64_t* in_shape,
                              const int32_t* perm, const float* x, float* y);
+
+/* ---- optimizer updates ------------------------------------------------------------------------ */
+
+/* One step of SGD with momentum (PyTorch's torch.optim.SGD) over n elements, with an optional
+ * 0/1 mask (pruned weights stay 0), in one pass. Per element, every operation rounded to float
+ * in this order (so bitwise what the same sequence of tfjs mul/add/sub ops gives):
+ *   g1 = mask ? g * mask : g
+ *   g2 = weight_decay > 0 ? g1 + w * weight_decay : g1
+ *   momentum > 0:  v' = v * momentum + g2;  d = nesterov ? g2 + v' * momentum : v'
+ *   momentum == 0: d = g2 (no velocity: v and v_out must be NULL)
+ *   w' = mask ? (w - d * lr) * mask : w - d * lr
+ * lr, momentum, weight_decay finite; momentum in [0, 1); weight_decay >= 0; nesterov (0 or 1)
+ * needs momentum > 0. v and v_out are given exactly when momentum > 0; mask may be NULL.
+ * w_out may alias w and v_out may alias v (exactly); no other output overlaps another buffer. */
+kdlts_status kdlts_sgd_update(const kdlts_exec* exec, int64_t n, const float* w, const float* g,
+                              const float* v, const float* mask, float lr, float momentum,
+                              float weight_decay, int32_t nesterov, float* w_out, float* v_out);
 
 #ifdef __cplusplus
 } /* extern "C" */

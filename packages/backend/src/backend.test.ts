@@ -8,8 +8,9 @@ describe('the kdlts backend', () => {
   it('registers every tfjs-backend-cpu kernel under its own name', () => {
     const cpu = tf.getKernelsForBackend('cpu').map((k) => k.kernelName).sort();
     const ours = tf.getKernelsForBackend(BACKEND_NAME).map((k) => k.kernelName);
-    // Plus the fused training-mode batch norm and ReLU gradient, which tfjs has no kernels for.
-    const fused = ['KdltsBatchNormTrain', 'KdltsBatchNormTrainGrad', 'KdltsReluGrad'];
+    // Plus the fused training-mode batch norm, ReLU gradient and SGD update, which tfjs has no
+    // kernels for.
+    const fused = ['KdltsBatchNormTrain', 'KdltsBatchNormTrainGrad', 'KdltsReluGrad', 'KdltsSgdUpdate'];
     expect(ours.filter((name) => !fused.includes(name)).sort()).toEqual(cpu);
     if (status.native) expect(ours).toEqual(expect.arrayContaining(fused));
     expect(cpu.length).toBeGreaterThan(150);

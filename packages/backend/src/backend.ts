@@ -8,6 +8,7 @@ import { KdltsBackend } from './kdlts_backend';
 import { nativeKernelConfigs } from './kernels';
 import { registerBatchNormTraining } from './ops/batch_norm_training';
 import { registerReluGrad } from './ops/relu_grad';
+import { registerSgdUpdate } from './ops/sgd_update';
 import { nnBinding, nnUnavailableReason } from '@kdlts/native';
 
 export const BACKEND_NAME = 'kdlts';
@@ -46,6 +47,7 @@ export function registerKdltsBackend(): KdltsBackendStatus {
     }
     registerBatchNormTraining();
     registerReluGrad();
+    registerSgdUpdate();
   } else if (process.env.KDLTS_NATIVE !== 'reference') {
     process.emitWarning(`kdlts: native training kernels unavailable, the kdlts backend runs tfjs-backend-cpu's kernels (${nnUnavailableReason})`);
   }

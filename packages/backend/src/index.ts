@@ -22,3 +22,4 @@ export {
 export { nativeKernelConfigs } from './kernels';
 export { FusedBatchNormalization, fusedBatchNormalization } from './layers/batch_normalization';
 export { batchNormTraining, type BatchNormTrainingResult } from './ops/batch_norm_training';
+export { sgdUpdate, type SgdUpdateAttrs, type SgdUpdateResult } from './ops/sgd_update';

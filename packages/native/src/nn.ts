@@ -114,4 +114,13 @@ export interface NnBinding {
   softmax(x: Float32Array, y: Float32Array, rows: number, cols: number, exec?: ExecOptions): void;
   tile(x: Float32Array, inShape: number[], reps: number[], y: Float32Array, exec?: ExecOptions): void;
   transpose(x: Float32Array, inShape: number[], perm: number[], y: Float32Array, exec?: ExecOptions): void;
+  /**
+   * One SGD-with-momentum step (kdlts_sgd_update): all arrays have w's length; v and vOut are
+   * given exactly when momentum > 0; wOut may be w and vOut may be v (in place).
+   */
+  sgdUpdate(
+    w: Float32Array, g: Float32Array, v: Float32Array | null, mask: Float32Array | null,
+    wOut: Float32Array, vOut: Float32Array | null,
+    lr: number, momentum: number, weightDecay: number, nesterov: boolean, exec?: ExecOptions,
+  ): void;
 }

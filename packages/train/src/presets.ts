@@ -24,7 +24,7 @@ const cifarNet: TrainPreset = {
 };
 
 const convNet: TrainPreset = {
-  lr: 0.05, momentum: 0.9, nesterov: false, weightDecay: 1e-4, batchSize: 60, epochs: 10,
+  lr: 0.01, momentum: 0.9, nesterov: false, weightDecay: 1e-4, batchSize: 60, epochs: 10,
   schedule: 'cosine', milestoneEpochs: [], gamma: 0.1, warmupEpochs: 0,
 };
 

@@ -5,7 +5,9 @@
 //   step = nesterov ? d + momentum * v : v        (momentum 0: step = d)
 //   w = (w - lr * step) (masked)
 // The velocities are plain Float32 state (`getState`/`setState`) so a checkpoint restores them.
+// The arithmetic is @kdlts/backend's fused sgdUpdate op.
 import * as tf from '@tensorflow/tfjs-core';
+import { sgdUpdate } from '@kdlts/backend';
 
 export interface SgdConfig {
   /** Default 0 (plain SGD). */
@@ -54,27 +56,22 @@ export class MaskedSgd {
     }
   }
 
-  /** One step with `grads` keyed by tf.Variable name (as tf.variableGrads returns them). */
+  /**
+   * One step with `grads` keyed by tf.Variable name (as tf.variableGrads returns them): the fused
+   * `sgdUpdate` op of @kdlts/backend, one native pass per variable on the kdlts backend and the
+   * same float32 operations, in the same order, elsewhere.
+   */
   step(grads: tf.NamedTensorMap, lr: number): void {
-    tf.tidy(() => {
-      for (const p of this.params) {
-        let g = grads[p.variable.name];
-        if (g === undefined) throw new Error(`MaskedSgd: no gradient for '${p.name}'`);
-        const w = p.variable;
-        if (p.mask) g = tf.mul(g, p.mask);
-        if (this.weightDecay > 0) g = tf.add(g, tf.mul(w, this.weightDecay));
-        let d = g;
-        const v = this.velocities.get(p.name);
-        if (v) {
-          const nv = tf.add(tf.mul(v, this.momentum), g);
-          v.assign(nv);
-          d = this.nesterov ? tf.add(g, tf.mul(nv, this.momentum)) : nv;
-        }
-        let next = tf.sub(w, tf.mul(d, lr));
-        if (p.mask) next = tf.mul(next, p.mask);
-        w.assign(next);
-      }
-    });
+    const attrs = { lr, momentum: this.momentum, weightDecay: this.weightDecay, nesterov: this.nesterov };
+    for (const p of this.params) {
+      const g = grads[p.variable.name];
+      if (g === undefined) throw new Error(`MaskedSgd: no gradient for '${p.name}'`);
+      const v = this.velocities.get(p.name) ?? null;
+      const next = sgdUpdate(p.variable, g, v, p.mask ?? null, attrs);
+      p.variable.assign(next.w);
+      if (v && next.v) v.assign(next.v);
+      tf.dispose([next.w, next.v].filter((t): t is tf.Tensor => t !== null));
+    }
   }
 
   /** Velocity state by parameter name (empty without momentum). */

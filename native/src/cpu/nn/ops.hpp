@@ -49,6 +49,10 @@ void tile(int threads, int rank, const int64_t* in_shape, const int64_t* reps, c
           float* y);
 void transpose(int threads, int rank, const int64_t* in_shape, const int32_t* perm, const float* x,
                float* y);
+// v / v_out: NULL exactly when momentum == 0; mask: NULL for none (kdlts_sgd_update).
+void sgd_update(int threads, int64_t n, const float* w, const float* g, const float* v,
+                const float* mask, float lr, float momentum, float weight_decay, bool nesterov,
+                float* w_out, float* v_out);
 
 // ---- shared helpers -----------------------------------------------------------------------------
 
