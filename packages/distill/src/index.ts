@@ -5,3 +5,5 @@ export {
   type LossParts, type LossWeights, type TeacherTargets,
 } from './losses';
 export { disposeTargets, teacherTargets } from './teacher_info';
+export { searchMask, type SearchConfig, type SearchInput, type SearchResult, type SearchStep } from './search';
+export { teacherSeeds, trainTeachers, type Teacher, type TeacherOptions } from './teachers';

@@ -11,3 +11,4 @@ export { decodeBundle, encodeBundle, readBundle, writeBundle, type NamedArray, t
 export { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from './atomic';
 export { isInteractive, jsonLinesReporter, progressBarReporter, type EventSink } from './reporters';
 export { presetToConfig, trainPreset, type TrainPreset } from './presets';
+export { epochOrder, prepare, resolveStats, trainBatch, type PreparedBatch } from './batches';
