@@ -45,3 +45,10 @@ export function oneOf(choices: readonly string[]): (value: string) => string {
     return value;
   };
 }
+
+/** A sparsity or fraction strictly between 0 and 1 (NaN, 0, 1 and beyond are refused). */
+export function openFraction(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n >= 1) throw new InvalidArgumentError('expected a number strictly between 0 and 1.');
+  return n;
+}

@@ -1,6 +1,8 @@
 // The `kdlts` program: one commander subcommand per file in commands/.
 import { Command } from 'commander';
 
+import { impCommand } from './commands/imp';
+import { pruneCommand } from './commands/prune';
 import { trainCommand } from './commands/train';
 import { processIo, type CliIo } from './io';
 
@@ -10,6 +12,8 @@ export function createProgram(io: CliIo = processIo): Command {
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   program.addCommand(trainCommand(io));
+  program.addCommand(pruneCommand(io));
+  program.addCommand(impCommand(io));
   for (const c of program.commands) c.configureOutput({ writeOut: io.out, writeErr: io.err }).showHelpAfterError('(add --help for usage)');
   return program;
 }

@@ -1,0 +1,76 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { loadMask } from '@kdlts/prune';
+
+import { main } from '../program';
+import { capture } from '../testing/capture';
+
+const LENET_N = 784 * 300 + 300 * 100 + 100 * 10;
+
+describe('kdlts prune', () => {
+  const runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kdlts-prune-cli-'));
+  afterAll(() => fs.rmSync(runsDir, { recursive: true, force: true }));
+  const args = (method: string, ...extra: string[]) =>
+    ['prune', '--method', method, '--model', 'lenet300', '--dataset', 'synthetic', '--sparsity', '0.9', '--runs-dir', runsDir, '--backend', 'kdlts', ...extra];
+
+  test('writes a loadable mask with exactly k ones and report.json; a second invocation finds the finished run', async () => {
+    const io = capture();
+    expect(await main(args('magnitude'), io)).toBe(0);
+    expect(io.stdout).toMatch(/layer\s+shape\s+size\s+kept\s+density/);
+    expect(io.stdout).toMatch(/fc1\/kernel\s+\[784, 300\]\s+235200/);
+    expect(io.stdout).toContain(`magnitude at sparsity 0.9: kept ${Math.round(0.1 * LENET_N)} of ${LENET_N} weights`);
+    const dirs = fs.readdirSync(path.join(runsDir, 'prune'));
+    expect(dirs).toEqual([expect.stringMatching(/^lenet300-synthetic-magnitude-[0-9a-f]{10}$/)]);
+    const dir = path.join(runsDir, 'prune', dirs[0]);
+    const { mask, meta } = loadMask(path.join(dir, 'mask.kmask'));
+    expect(mask.count()).toBe(Math.round(0.1 * LENET_N));
+    expect(mask.layers.map((l) => l.name)).toEqual(['fc1/kernel', 'fc2/kernel', 'logits/kernel']);
+    expect(meta).toMatchObject({ method: 'magnitude', sparsity: 0.9, model: 'lenet300', dataset: 'synthetic' });
+    const report = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8'));
+    expect(report).toMatchObject({ completed: true, method: 'magnitude', report: { total: { kept: mask.count(), size: LENET_N } } });
+
+    const again = capture();
+    expect(await main([...args('magnitude'), '--json', '--batch-size', '64'], again)).toBe(0); // batch size: not used by magnitude
+    expect(again.stderr).toContain('finished run found');
+    expect(JSON.parse(again.stdout)).toEqual(report);
+    expect(fs.readdirSync(path.join(runsDir, 'prune'))).toHaveLength(1);
+  });
+
+  test('data-driven and layerwise: snip on two batches keeps exactly k in every layer\'s share', async () => {
+    const io = capture();
+    expect(await main(args('snip', '--layerwise', '--batches', '2', '--batch-size', '32', '--json'), io)).toBe(0);
+    const run = JSON.parse(io.stdout);
+    expect(run.settings).toMatchObject({ layerwise: true, batches: 2, batchSize: 32 });
+    expect(run.report.total.kept).toBe(Math.round(0.1 * LENET_N));
+    for (const l of run.report.layers) expect(l.density).toBeCloseTo(0.1, 3);
+  });
+
+  test.each([
+    [['--sparsity', '0'], /option '--sparsity <s>' argument '0' is invalid\. expected a number strictly between 0 and 1/],
+    [['--sparsity', '1'], /argument '1' is invalid\. expected a number strictly between 0 and 1/],
+    [['--sparsity', '1.5'], /argument '1.5' is invalid/],
+    [['--sparsity', 'NaN'], /argument 'NaN' is invalid\. expected a number strictly between 0 and 1/],
+    [['--sparsity=-0.2'], /argument '-0.2' is invalid/],
+    [['--method', 'lottery'], /argument 'lottery' is invalid\. unknown method 'lottery' \(known: magnitude, random, random-erk, snip, grasp, synflow, imp, ltr\)/],
+    [['--method', 'ltr'], /'ltr' trains between prunings: use kdlts imp --rewind-iteration <k>/],
+    [['--model', 'alexnet'], /argument 'alexnet' is invalid\. Allowed choices are lenet300, conv2/],
+  ])('%j is a usage error naming it', async (extra, message) => {
+    const io = capture();
+    const base = ['prune', '--method', 'random', '--model', 'lenet300', '--sparsity', '0.5', '--runs-dir', runsDir];
+    expect(await main([...base, ...extra], io)).not.toBe(0);
+    expect(io.stderr).toMatch(message);
+  });
+
+  test('the top level lists prune and imp; prune --help explains every option', async () => {
+    const io = capture();
+    expect(await main(['--help'], io)).toBe(0);
+    expect(io.stdout).toMatch(/prune \[options\]\s+Prune a freshly initialised model/);
+    expect(io.stdout).toMatch(/imp \[options\]\s+Iterative magnitude pruning/);
+    const help = capture();
+    expect(await main(['prune', '--help'], help)).toBe(0);
+    for (const flag of ['--method <name>', '--sparsity <s>', '--layerwise', '--min-per-layer <n>', '--seed <n>', '--model-seed <n>', '--batches <n>', '--batch-size <n>', '--data-dir <dir>', '--runs-dir <dir>', '--run-dir <dir>', '--json']) {
+      expect(help.stdout).toContain(flag);
+    }
+  });
+});
