@@ -2,6 +2,8 @@
 // top-k mask) against the TypeScript reference, each set beside the machine's ceiling measured
 // in the same run (sgemm GFLOP/s for Gram, copy GB/s for the memory-bound two).
 // Usage: node dist/kernels.js [--quick] [--out FILE] [--threads N] [--no-reference] [--backend cpu|auto|cuda]
+import { formatTable } from '@kdlts/cli';
+import { mulberry32 } from '@kdlts/data';
 import { binding, createOps, reference, type Backend, type ExecOptions, type KdltsOps } from '@kdlts/native';
 import {
   ceilingsLine,
@@ -16,7 +18,6 @@ import {
   type TimingBudget,
 } from './machine';
 import { defaultResultsPath, writeJsonAtomic } from './results';
-import { formatTable } from '@kdlts/cli';
 
 // ---- options and profiles -------------------------------------------------------------------
 
@@ -86,16 +87,8 @@ const FLOOR_TARGET_RATIO = 2;
 
 // ---- inputs ---------------------------------------------------------------------------------
 
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded uniform [0, 1) stream (@kdlts/data's mulberry32). */
+const prng = (seed: number): (() => number) => mulberry32(seed).next;
 
 /** Standard normal values (Box-Muller). */
 function fillNormal(a: Float32Array, rand: () => number): void {

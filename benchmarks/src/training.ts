@@ -11,11 +11,12 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { registerKdltsBackend, BACKEND_NAME, type KdltsBackendStatus } from '@kdlts/backend';
+import { formatTable } from '@kdlts/cli';
+import { mulberry32 } from '@kdlts/data';
 import { MODEL_NAMES, buildModel, countParams, isModelName, type ModelName } from '@kdlts/models';
 
 import { describeMachine, errorOf, machineLine, type Failed } from './machine';
 import { defaultResultsPath, writeJsonAtomic } from './results';
-import { formatTable } from '@kdlts/cli';
 
 // ---- options and profiles -------------------------------------------------------------------
 
@@ -155,16 +156,8 @@ interface Plan {
   seconds: number;
 }
 
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded uniform [0, 1) stream (@kdlts/data's mulberry32). */
+const prng = (seed: number): (() => number) => mulberry32(seed).next;
 
 async function measureTfjs(backend: BackendName, w: Workload, plan: Plan): Promise<Measured> {
   if (!(await tf.setBackend(backend))) return { error: `tfjs backend '${backend}' failed to initialise` };

@@ -6,6 +6,7 @@
 #include <limits>
 #include <string>
 
+#include "api_args.hpp"
 #include "api_util.hpp"
 #include "cpu/nn/ops.hpp"
 #include "kdlts_nn.h"
@@ -13,83 +14,38 @@
 
 namespace {
 
+using kdlts::api::arg;
+using kdlts::api::at;
 using kdlts::api::guarded;
+using kdlts::api::product;
+using kdlts::api::require_apart;
+using kdlts::api::require_buffer;
+using kdlts::api::require_cpu;
+using kdlts::api::require_size;
 using std::string;
 using std::to_string;
 
-// Like api::require, but the message is only built when the check fails: these ops run
-// thousands of times per training step and most calls are small, so a passing check must not
-// allocate.
-#define NN_REQUIRE(cond, message)                                    \
-  do {                                                               \
-    if (!(cond)) kdlts::fail(KDLTS_ERR_INVALID_ARGUMENT, (message)); \
-  } while (0)
-
-// api::require_cpu, reached only when exec asks for something other than AUTO / CPU (its
-// message is built eagerly).
-void require_cpu(const kdlts_exec* exec, const char* op) {
-  if (exec != nullptr && exec->backend != KDLTS_BACKEND_AUTO &&
-      exec->backend != KDLTS_BACKEND_CPU) {
-    kdlts::api::require_cpu(exec, op);
-  }
-}
-
 constexpr int kMaxRank = 8;
-
-string at(const char* name, int d) { return string(name) + "[" + to_string(d) + "]"; }
-
-// "op: name" / "op: name[d]" for messages.
-string arg(const char* op, const char* name, int d = -1) {
-  return string(op) + ": " + (d < 0 ? string(name) : at(name, d));
-}
-
-void require_size(const char* op, const char* name, int64_t v, int d = -1) {
-  NN_REQUIRE(v >= 0, arg(op, name, d) + " must be >= 0, got " + to_string(v));
-}
-
-// a * b for sizes already known to be >= 0; fails instead of overflowing.
-int64_t product(const char* op, int64_t a, int64_t b) {
-  NN_REQUIRE(b == 0 || a <= std::numeric_limits<int64_t>::max() / b,
-             string(op) + ": the sizes overflow a 64-bit element count");
-  return a * b;
-}
-
-void require_buffer(const char* op, const void* p, const char* name, int64_t count) {
-  NN_REQUIRE(count == 0 || p != nullptr, arg(op, name) + " is NULL");
-}
-
-// Float buffers `out` and `in` must not overlap; with `may_equal`, out == in (same length) is
-// allowed too (in-place ops).
-void require_apart(const char* op, const float* out, int64_t out_n, const char* out_name,
-                   const float* in, int64_t in_n, const char* in_name, bool may_equal = false) {
-  if (out == nullptr || in == nullptr || out_n == 0 || in_n == 0) return;
-  if (may_equal && out == in && out_n == in_n) return;
-  const auto o = reinterpret_cast<uintptr_t>(out), i = reinterpret_cast<uintptr_t>(in);
-  const bool apart =
-      o + uintptr_t(out_n) * sizeof(float) <= i || i + uintptr_t(in_n) * sizeof(float) <= o;
-  NN_REQUIRE(apart, arg(op, out_name) + " overlaps " + in_name +
-                        (may_equal ? " (only an exact alias is allowed)" : ""));
-}
 
 // Pool geometry; returns the input and output element counts.
 void validate_pool(const char* op, const kdlts_pool2d_params* p, int64_t* in_n, int64_t* out_n) {
-  NN_REQUIRE(p != nullptr, arg(op, "params") + " is NULL");
+  KDLTS_REQUIRE(p != nullptr, arg(op, "params") + " is NULL");
   const std::pair<const char*, int64_t> sizes[] = {
       {"batch", p->batch},       {"in_height", p->in_height},   {"in_width", p->in_width},
       {"channels", p->channels}, {"out_height", p->out_height}, {"out_width", p->out_width},
       {"pad_top", p->pad_top},   {"pad_left", p->pad_left}};
   for (const auto& [name, v] : sizes) {
-    NN_REQUIRE(v >= 0, arg(op, "params.") + name + " must be >= 0, got " + to_string(v));
+    KDLTS_REQUIRE(v >= 0, arg(op, "params.") + name + " must be >= 0, got " + to_string(v));
   }
   const std::pair<const char*, int64_t> positive[] = {{"filter_height", p->filter_height},
                                                       {"filter_width", p->filter_width},
                                                       {"stride_height", p->stride_height},
                                                       {"stride_width", p->stride_width}};
   for (const auto& [name, v] : positive) {
-    NN_REQUIRE(v >= 1, arg(op, "params.") + name + " must be >= 1, got " + to_string(v));
+    KDLTS_REQUIRE(v >= 1, arg(op, "params.") + name + " must be >= 1, got " + to_string(v));
   }
   // Window positions are int32 (as tfjs's); corners are out * stride.
-  NN_REQUIRE(product(op, p->filter_height, p->filter_width) <= std::numeric_limits<int32_t>::max(),
+  KDLTS_REQUIRE(product(op, p->filter_height, p->filter_width) <= std::numeric_limits<int32_t>::max(),
              arg(op, "params.filter_height * params.filter_width") + " must fit in 32 bits");
   product(op, p->out_height, p->stride_height);
   product(op, p->out_width, p->stride_width);
@@ -101,26 +57,26 @@ void validate_pool(const char* op, const kdlts_pool2d_params* p, int64_t* in_n, 
 // Broadcast shapes: returns the element counts of out, a and b.
 void validate_binary(int32_t op, int32_t rank, const int64_t* out_shape, const int64_t* a_shape,
                      const int64_t* b_shape, int64_t* out_n, int64_t* a_n, int64_t* b_n) {
-  NN_REQUIRE(op >= KDLTS_BINARY_ADD && op <= KDLTS_BINARY_RELU_GRAD,
+  KDLTS_REQUIRE(op >= KDLTS_BINARY_ADD && op <= KDLTS_BINARY_RELU_GRAD,
              "binary: op " + to_string(op) + " is not a kdlts_binary_op");
-  NN_REQUIRE(rank >= 0 && rank <= kMaxRank,
+  KDLTS_REQUIRE(rank >= 0 && rank <= kMaxRank,
              "binary: rank must be in [0, 8], got " + to_string(rank));
-  NN_REQUIRE(rank == 0 || out_shape != nullptr, "binary: out_shape is NULL");
-  NN_REQUIRE(rank == 0 || a_shape != nullptr, "binary: a_shape is NULL");
-  NN_REQUIRE(rank == 0 || b_shape != nullptr, "binary: b_shape is NULL");
+  KDLTS_REQUIRE(rank == 0 || out_shape != nullptr, "binary: out_shape is NULL");
+  KDLTS_REQUIRE(rank == 0 || a_shape != nullptr, "binary: a_shape is NULL");
+  KDLTS_REQUIRE(rank == 0 || b_shape != nullptr, "binary: b_shape is NULL");
   *out_n = *a_n = *b_n = 1;
   for (int d = 0; d < rank; ++d) {
     require_size("binary", "out_shape", out_shape[d], d);
     require_size("binary", "a_shape", a_shape[d], d);
     require_size("binary", "b_shape", b_shape[d], d);
     const auto out_d = [&] { return at("out_shape", d) + " = " + to_string(out_shape[d]); };
-    NN_REQUIRE(a_shape[d] == 1 || a_shape[d] == out_shape[d], arg("binary", "a_shape", d) + " = " +
+    KDLTS_REQUIRE(a_shape[d] == 1 || a_shape[d] == out_shape[d], arg("binary", "a_shape", d) + " = " +
                                                                   to_string(a_shape[d]) +
                                                                   " is neither 1 nor " + out_d());
-    NN_REQUIRE(b_shape[d] == 1 || b_shape[d] == out_shape[d], arg("binary", "b_shape", d) + " = " +
+    KDLTS_REQUIRE(b_shape[d] == 1 || b_shape[d] == out_shape[d], arg("binary", "b_shape", d) + " = " +
                                                                   to_string(b_shape[d]) +
                                                                   " is neither 1 nor " + out_d());
-    NN_REQUIRE(out_shape[d] == 1 || a_shape[d] == out_shape[d] || b_shape[d] == out_shape[d],
+    KDLTS_REQUIRE(out_shape[d] == 1 || a_shape[d] == out_shape[d] || b_shape[d] == out_shape[d],
                "binary: " + out_d() + " but " + at("a_shape", d) + " and " + at("b_shape", d) +
                    " are both 1");
     *out_n = product("binary", *out_n, out_shape[d]);
@@ -130,7 +86,7 @@ void validate_binary(int32_t op, int32_t rank, const int64_t* out_shape, const i
 }
 
 void require_eps(const char* op, float eps) {
-  NN_REQUIRE(std::isfinite(eps) && eps >= 0.0f,
+  KDLTS_REQUIRE(std::isfinite(eps) && eps >= 0.0f,
              arg(op, "eps") + " must be finite and >= 0, got " + to_string(eps));
 }
 
@@ -358,7 +314,7 @@ kdlts_status kdlts_unary(const kdlts_exec* exec, int32_t op, int64_t n, const fl
                          float* y) {
   return guarded([&] {
     require_cpu(exec, "unary");
-    NN_REQUIRE(op >= KDLTS_UNARY_RELU && op <= KDLTS_UNARY_RECIPROCAL,
+    KDLTS_REQUIRE(op >= KDLTS_UNARY_RELU && op <= KDLTS_UNARY_RECIPROCAL,
                "unary: op " + to_string(op) + " is not a kdlts_unary_op");
     require_size("unary", "n", n);
     if (n == 0) return;
@@ -373,7 +329,7 @@ kdlts_status kdlts_reduce(const kdlts_exec* exec, int32_t op, int64_t outer, int
                           int64_t inner, const float* x, float* y) {
   return guarded([&] {
     require_cpu(exec, "reduce");
-    NN_REQUIRE(op >= KDLTS_REDUCE_SUM && op <= KDLTS_REDUCE_MIN,
+    KDLTS_REQUIRE(op >= KDLTS_REDUCE_SUM && op <= KDLTS_REDUCE_MIN,
                "reduce: op " + to_string(op) + " is not a kdlts_reduce_op");
     require_size("reduce", "outer", outer);
     require_size("reduce", "size", size);
@@ -407,10 +363,10 @@ kdlts_status kdlts_tile(const kdlts_exec* exec, int32_t rank, const int64_t* in_
                         const int64_t* reps, const float* x, float* y) {
   return guarded([&] {
     require_cpu(exec, "tile");
-    NN_REQUIRE(rank >= 0 && rank <= kMaxRank,
+    KDLTS_REQUIRE(rank >= 0 && rank <= kMaxRank,
                "tile: rank must be in [0, 8], got " + to_string(rank));
-    NN_REQUIRE(rank == 0 || in_shape != nullptr, "tile: in_shape is NULL");
-    NN_REQUIRE(rank == 0 || reps != nullptr, "tile: reps is NULL");
+    KDLTS_REQUIRE(rank == 0 || in_shape != nullptr, "tile: in_shape is NULL");
+    KDLTS_REQUIRE(rank == 0 || reps != nullptr, "tile: reps is NULL");
     int64_t in_n = 1, out_n = 1;
     for (int d = 0; d < rank; ++d) {
       require_size("tile", "in_shape", in_shape[d], d);
@@ -430,10 +386,10 @@ kdlts_status kdlts_transpose(const kdlts_exec* exec, int32_t rank, const int64_t
                              const int32_t* perm, const float* x, float* y) {
   return guarded([&] {
     require_cpu(exec, "transpose");
-    NN_REQUIRE(rank >= 0 && rank <= kMaxRank,
+    KDLTS_REQUIRE(rank >= 0 && rank <= kMaxRank,
                "transpose: rank must be in [0, 8], got " + to_string(rank));
-    NN_REQUIRE(rank == 0 || in_shape != nullptr, "transpose: in_shape is NULL");
-    NN_REQUIRE(rank == 0 || perm != nullptr, "transpose: perm is NULL");
+    KDLTS_REQUIRE(rank == 0 || in_shape != nullptr, "transpose: in_shape is NULL");
+    KDLTS_REQUIRE(rank == 0 || perm != nullptr, "transpose: perm is NULL");
     int64_t n = 1;
     int seen_at[kMaxRank];
     for (int d = 0; d < rank; ++d) seen_at[d] = -1;
@@ -441,9 +397,9 @@ kdlts_status kdlts_transpose(const kdlts_exec* exec, int32_t rank, const int64_t
       require_size("transpose", "in_shape", in_shape[d], d);
       n = product("transpose", n, in_shape[d]);
       const int32_t p = perm[d];
-      NN_REQUIRE(p >= 0 && p < rank, "transpose: " + at("perm", d) + " = " + to_string(p) +
+      KDLTS_REQUIRE(p >= 0 && p < rank, "transpose: " + at("perm", d) + " = " + to_string(p) +
                                          " is outside [0, " + to_string(rank) + ")");
-      NN_REQUIRE(seen_at[p] < 0, "transpose: perm is not a permutation: " + at("perm", d) + " = " +
+      KDLTS_REQUIRE(seen_at[p] < 0, "transpose: perm is not a permutation: " + at("perm", d) + " = " +
                                      to_string(p) + " repeats perm[" + to_string(seen_at[p]) + "]");
       seen_at[p] = d;
     }

@@ -3,7 +3,7 @@
 // plain typed arrays in NHWC layout.
 export type { Dataset, DatasetName, ImageShape, Split } from './types';
 export { DataError } from './errors';
-export { DATASET_NAMES, loadDataset, type LoadOptions } from './registry';
+export { DATASET_INFO, DATASET_NAMES, loadDataset, type DatasetInfo, type LoadOptions } from './registry';
 export { encodeIdx, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, loadIdxPair, parseIdx, readIdxImages, readIdxLabels, type IdxArray } from './idx';
 export { CIFAR10_FILES, CIFAR100_FILES, loadCifar, parseCifar, planarToNhwc, type CifarRecords } from './cifar';
 export { candidateDirs, DATA_DIR_ENV, locateDataset, type FileDatasetName, type LocateOptions } from './locate';

@@ -4,9 +4,28 @@ import { DataError } from './errors';
 import { loadIdxPair } from './idx';
 import { findFile, IDX_FILES, locateDataset, type LocateOptions } from './locate';
 import { syntheticDataset, type SyntheticOptions } from './synthetic';
-import type { Dataset, DatasetName, Split } from './types';
+import { CIFAR10_STATS, CIFAR100_STATS, FASHION_MNIST_STATS, MNIST_STATS, type ChannelStats } from './transforms';
+import type { Dataset, DatasetName, ImageShape, Split } from './types';
 
 export const DATASET_NAMES: readonly DatasetName[] = ['fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'synthetic', 'synthetic-cifar10'];
+
+export interface DatasetInfo {
+  /** Image height, width, channels. */
+  shape: ImageShape;
+  numClasses: number;
+  /** The per-channel statistics commonly used to normalise it; none for the synthetic sets (use the train split's own). */
+  stats?: ChannelStats;
+}
+
+/** What is known of each dataset without reading it (data-free pruning builds its model from this). */
+export const DATASET_INFO: Readonly<Record<DatasetName, DatasetInfo>> = {
+  'fashion-mnist': { shape: [28, 28, 1], numClasses: 10, stats: FASHION_MNIST_STATS },
+  mnist: { shape: [28, 28, 1], numClasses: 10, stats: MNIST_STATS },
+  cifar10: { shape: [32, 32, 3], numClasses: 10, stats: CIFAR10_STATS },
+  cifar100: { shape: [32, 32, 3], numClasses: 100, stats: CIFAR100_STATS },
+  synthetic: { shape: [28, 28, 1], numClasses: 10 },
+  'synthetic-cifar10': { shape: [32, 32, 3], numClasses: 10 },
+};
 
 export interface LoadOptions extends LocateOptions {
   /**

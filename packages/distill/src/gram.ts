@@ -13,7 +13,8 @@ export interface GramOptions {
   eps?: number;
 }
 
-function flatten(features: tf.Tensor[], fn: string): { batch: number; arrays: Float32Array[] } {
+/** Checks the feature tensors and returns their shared batch size. */
+function checkFeatures(features: tf.Tensor[], fn: string): number {
   if (features.length === 0) throw new RangeError(`${fn}: no features given`);
   const batch = features[0].shape[0];
   features.forEach((f, i) => {
@@ -21,8 +22,10 @@ function flatten(features: tf.Tensor[], fn: string): { batch: number; arrays: Fl
     if (f.shape[0] !== batch) throw new RangeError(`${fn}: features[${i}] has batch ${f.shape[0]}, features[0] has ${batch}`);
     if (f.dtype !== 'float32') throw new TypeError(`${fn}: features[${i}] is ${f.dtype}, expected float32`);
   });
-  return { batch, arrays: features.map((f) => f.dataSync() as Float32Array) };
+  return batch;
 }
+
+const values = (t: tf.Tensor) => t.dataSync() as Float32Array;
 
 /**
  * The Gram matrices of every tap as one [L, B, B] tensor (L = features.length). Differentiable
@@ -31,18 +34,16 @@ function flatten(features: tf.Tensor[], fn: string): { batch: number; arrays: Fl
 export function gramMatrices(features: tf.Tensor[], options: GramOptions = {}): tf.Tensor3D {
   const normalize = options.normalize ?? true;
   const eps = options.eps ?? 1e-12;
-  const { batch } = flatten(features, 'gramMatrices');
+  const batch = checkFeatures(features, 'gramMatrices');
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const inputs = args.slice(0, features.length) as tf.Tensor[];
     const save = args[features.length] as tf.GradSaveFunc;
-    const { arrays } = flatten(inputs, 'gramMatrices');
-    const grams = nativeGram(arrays, batch, { normalize, eps });
+    const grams = nativeGram(inputs.map(values), batch, { normalize, eps });
     save(inputs);
     return {
       value: tf.tensor3d(grams, [inputs.length, batch, batch]),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const dGrams = dy.dataSync() as Float32Array;
-        const grads = nativeGramBackward(saved.map((s) => s.dataSync() as Float32Array), dGrams, batch, { normalize, eps });
+        const grads = nativeGramBackward(saved.map(values), values(dy), batch, { normalize, eps });
         return grads.map((g, i) => tf.tensor(g, saved[i].shape, 'float32'));
       },
     };

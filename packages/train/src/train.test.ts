@@ -99,6 +99,7 @@ describe('train', () => {
     expect(r.history.map((h) => h.iteration)).toEqual([10, 15]);
     expect(r.history[0].testAccuracy).toBeUndefined(); // evalEvery 5: only the last epoch
     expect(r.history[1].testAccuracy).toBeGreaterThanOrEqual(0);
+    expect(r.imagesPerSecond * r.trainSeconds).toBeCloseTo(150, 6); // 1 epoch of 100 + 5 batches of 10
     model.dispose();
   });
 

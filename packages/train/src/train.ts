@@ -80,7 +80,8 @@ function validate(o: TrainOptions): void {
   if (o.saveWeightsAt?.length && !o.outDir && !o.onWeights) throw new RangeError('saveWeightsAt needs outDir or onWeights');
   const inShape = o.model.inputs[0].shape.slice(1).map(Number);
   const dataShape = o.data.train.shape;
-  if (inShape.reduce((a, b) => a * b, 1) !== dataShape.reduce((a, b) => a * b, 1) || inShape.length !== 3 && inShape.length !== 1) {
+  const sameSize = inShape.reduce((a, b) => a * b, 1) === dataShape.reduce((a, b) => a * b, 1);
+  if (!sameSize || (inShape.length !== 3 && inShape.length !== 1)) {
     throw new RangeError(`model '${o.model.name}' takes inputs [${inShape}], the data has images [${dataShape}]`);
   }
 }
@@ -246,7 +247,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
       const evaluated = state.history.filter((r) => r.testAccuracy !== undefined);
       const best = evaluated.reduce<EpochRecord | undefined>((b, r) => (b === undefined || r.testAccuracy! > b.testAccuracy! ? r : b), undefined);
-      const images = state.history.length === 0 ? 0 : Math.min(totalIterations * config.batchSize, totalEpochs * trainSet.count);
+      // Images stepped on: whole epochs, then the steps of a last partial epoch (full batches).
+      const perEpoch = config.dropLast ? iterationsPerEpoch * config.batchSize : trainSet.count;
+      const done = state.iteration;
+      const images = Math.floor(done / iterationsPerEpoch) * perEpoch + (done % iterationsPerEpoch) * config.batchSize;
       const result: TrainResult = {
         completed: true,
         fingerprint,
