@@ -12,8 +12,18 @@
 
 namespace kdlts {
 
+// The default thread count: KDLTS_NUM_THREADS when set to a positive integer (e.g. several
+// worker processes sharing the cores), else every hardware thread.
 int hardware_threads() {
-  static const int n = std::max(1u, std::thread::hardware_concurrency());
+  static const int n = [] {
+    const char* env = std::getenv("KDLTS_NUM_THREADS");
+    if (env != nullptr) {
+      char* end = nullptr;
+      const long v = std::strtol(env, &end, 10);
+      if (end != env && *end == '\0' && v > 0 && v <= 4096) return static_cast<int>(v);
+    }
+    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }();
   return n;
 }
 

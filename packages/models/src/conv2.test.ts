@@ -10,9 +10,13 @@ beforeAll(useCpuBackend);
 
 const conv = (cin: number, cout: number) => 3 * 3 * cin * cout + cout;
 const dense = (inputs: number, units: number) => inputs * units + units;
-/** Conv-2's parameter count for a side x side x channels input (one 2x2 pool: side / 2 left). */
-const expected = (side: number, channels: number) =>
-  conv(channels, 64) + conv(64, 64) + dense((side / 2) ** 2 * 64, 256) + dense(256, 256) + dense(256, 10);
+/**
+ * Conv-2's parameter count for a side x side x channels input (one 2x2 pool: side / 2 left), with
+ * every hidden width multiplied by an integer k (BuildOptions.width).
+ */
+const expected = (side: number, channels: number, k = 1) =>
+  conv(channels, 64 * k) + conv(64 * k, 64 * k) + dense((side / 2) ** 2 * 64 * k, 256 * k) + dense(256 * k, 256 * k) +
+  dense(256 * k, 10);
 
 describe('conv2', () => {
   let built: ModelWithTaps; // [28, 28, 1], built once for the tests below
@@ -52,6 +56,19 @@ describe('conv2', () => {
   it('prunes the 2 conv and 3 dense kernels: 3,316,800 weights', () => {
     // 3,317,450 parameters - 650 biases (64 + 64 + 256 + 256 + 10)
     expectPrunable(conv2, built.model, ['conv1', 'conv2', 'fc1', 'fc2', 'logits'], 3_316_800);
+  });
+
+  it('doubles every hidden width at width 2: 13,262,218 parameters at [28, 28, 1]', () => {
+    // 1,280 + 147,584 + (14*14*128*512 + 512 = 12,845,568) + 262,656 + 5,130
+    expect(expected(28, 1, 2)).toBe(13_262_218);
+    const model = conv2.build({ seed: 1, width: 2 });
+    expect(countParams(model)).toEqual({ trainable: 13_262_218, nonTrainable: 0, total: 13_262_218 });
+    model.dispose();
+  });
+
+  it('rejects a width that is not a positive number with a RangeError naming width', () => {
+    for (const width of [0, -2, NaN]) expect(() => conv2.build({ seed: 1, width })).toThrow(/width must be a positive/);
+    expect(() => conv2.build({ seed: 1, width: 0 })).toThrow(RangeError);
   });
 
   it('tap model logits are bitwise the plain model\'s', () => {

@@ -2,13 +2,15 @@
 // 3x3 convolutions, same padding, stride 1, ReLU; 2x2 max pool.
 // Parameters: 3,317,450 at [28, 28, 1] (the default here); 4,301,642 at [32, 32, 3] (CIFAR-10,
 // the paper's setting: 640|1,792 + 36,928 conv, (side/2)^2*64*256+256 + 65,792 + 2,570 dense).
+// BuildOptions.width scales the conv filters and the hidden dense units.
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { kernelWeights } from './prunable';
 import { SeededInit } from './seed';
-import { call, type BuildOptions, type ModelSpec } from './types';
+import { call, widthScaler, type BuildOptions, type ModelSpec } from './types';
 
-function build({ seed, inputShape = [28, 28, 1], numClasses = 10 }: BuildOptions): tfl.LayersModel {
+function build({ seed, inputShape = [28, 28, 1], numClasses = 10, width = 1 }: BuildOptions): tfl.LayersModel {
+  const scaled = widthScaler(width);
   const init = new SeededInit(seed);
   const conv = (filters: number, name: string) =>
     tfl.layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init.he(), name });
@@ -16,12 +18,12 @@ function build({ seed, inputShape = [28, 28, 1], numClasses = 10 }: BuildOptions
     tfl.layers.dense({ units, activation: 'relu', kernelInitializer: init.he(), name });
 
   const input = tfl.input({ shape: inputShape, name: 'input' });
-  let x = call(conv(64, 'conv1'), input);
-  x = call(conv(64, 'conv2'), x);
+  let x = call(conv(scaled(64), 'conv1'), input);
+  x = call(conv(scaled(64), 'conv2'), x);
   x = call(tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name: 'pool1' }), x);
   x = call(tfl.layers.flatten({ name: 'flatten' }), x);
-  x = call(dense(256, 'fc1'), x);
-  x = call(dense(256, 'fc2'), x);
+  x = call(dense(scaled(256), 'fc1'), x);
+  x = call(dense(scaled(256), 'fc2'), x);
   const logits = call(tfl.layers.dense({ units: numClasses, kernelInitializer: init.glorot(), name: 'logits' }), x);
   return tfl.model({ inputs: input, outputs: logits, name: 'conv2' });
 }

@@ -10,10 +10,14 @@ beforeAll(useCpuBackend);
 
 const conv = (cin: number, cout: number) => 3 * 3 * cin * cout + cout;
 const dense = (inputs: number, units: number) => inputs * units + units;
-/** Conv-6's parameter count; `flat` is the side left after three (valid, flooring) 2x2 pools. */
-const expected = (flat: number, channels: number) =>
-  conv(channels, 64) + conv(64, 64) + conv(64, 128) + conv(128, 128) + conv(128, 256) + conv(256, 256) +
-  dense(flat ** 2 * 256, 256) + dense(256, 256) + dense(256, 10);
+/**
+ * Conv-6's parameter count; `flat` is the side left after three (valid, flooring) 2x2 pools; every
+ * hidden width is multiplied by an integer k (BuildOptions.width).
+ */
+const expected = (flat: number, channels: number, k = 1) =>
+  conv(channels, 64 * k) + conv(64 * k, 64 * k) + conv(64 * k, 128 * k) + conv(128 * k, 128 * k) +
+  conv(128 * k, 256 * k) + conv(256 * k, 256 * k) +
+  dense(flat ** 2 * 256 * k, 256 * k) + dense(256 * k, 256 * k) + dense(256 * k, 10);
 
 describe('conv6', () => {
   let built: ModelWithTaps; // [28, 28, 1], built once for the tests below
@@ -60,6 +64,20 @@ describe('conv6', () => {
       ['conv1', 'conv2', 'conv3', 'conv4', 'conv5', 'conv6', 'fc1', 'fc2', 'logits'],
       1_801_280,
     );
+  });
+
+  it('doubles every hidden width at width 2: 7,201,674 parameters at [28, 28, 1]', () => {
+    // convs 1,280 + 147,584 + 295,168 + 590,080 + 1,180,160 + 2,359,808;
+    // dense 3*3*512*512 + 512 = 2,359,808, 262,656, 5,130
+    expect(expected(3, 1, 2)).toBe(7_201_674);
+    const model = conv6.build({ seed: 1, width: 2 });
+    expect(countParams(model)).toEqual({ trainable: 7_201_674, nonTrainable: 0, total: 7_201_674 });
+    model.dispose();
+  });
+
+  it('rejects a width that is not a positive number with a RangeError naming width', () => {
+    for (const width of [0, -1, NaN]) expect(() => conv6.build({ seed: 1, width })).toThrow(/width must be a positive/);
+    expect(() => conv6.build({ seed: 1, width: NaN })).toThrow(RangeError);
   });
 
   it('tap model logits are bitwise the plain model\'s', () => {

@@ -26,6 +26,25 @@ describe('resnet20', () => {
     expect(countParams(model)).toEqual({ trainable: 269_722, nonTrainable: 2 * bnChannels, total: 271_098 });
   });
 
+  it('doubles the stage widths to 32/64/128 at width 2: 1,073,962 trainable parameters', () => {
+    const k = 2;
+    const convs =
+      conv(3, 16 * k) + 6 * conv(16 * k, 16 * k) + conv(16 * k, 32 * k) + 5 * conv(32 * k, 32 * k) +
+      conv(32 * k, 64 * k) + 5 * conv(64 * k, 64 * k);
+    const bnChannels = 16 * k + 6 * 16 * k + 6 * 32 * k + 6 * 64 * k;
+    expect(convs).toBe(1_069_920);
+    expect(convs + 2 * bnChannels + (64 * k * 10 + 10)).toBe(1_073_962);
+    const wide = resnet20.build({ seed: 1, width: 2, inputShape: [8, 8, 3] }); // parameters do not depend on the side
+    expect(countParams(wide)).toEqual({ trainable: 1_073_962, nonTrainable: 2 * bnChannels, total: 1_073_962 + 2 * bnChannels });
+    expect(wide.getLayer('s3b1_shortcut').outputShape).toEqual([null, 2, 2, 128]);
+    wide.dispose();
+  });
+
+  it('rejects a width that is not a positive number with a RangeError naming width', () => {
+    for (const width of [0, -1, NaN]) expect(() => resnet20.build({ seed: 1, width })).toThrow(/width must be a positive/);
+    expect(() => resnet20.build({ seed: 1, width: 0 })).toThrow(RangeError);
+  });
+
   it('has 19 convs, 19 batch norms, 2 parameter-free shortcuts', () => {
     const count = (cls: string) => model.layers.filter((l) => l.getClassName() === cls).length;
     expect(count('Conv2D')).toBe(19);

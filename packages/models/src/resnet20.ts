@@ -11,18 +11,20 @@
 // PyTorch's padding=1 gives the same shapes and cost.
 // Parameters at [32, 32, 3] and 10 classes: 269,722 trainable (267,696 conv, 1,376 batch-norm
 // gamma/beta, 650 dense) + 1,376 batch-norm moving statistics = 271,098.
+// BuildOptions.width scales the stage widths (16/32/64) and so the stem and every block.
 import { fusedBatchNormalization } from '@kdlts/backend';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { kernelWeights } from './prunable';
 import { SeededInit } from './seed';
 import { ShortcutA } from './shortcut';
-import { call, type BuildOptions, type ModelSpec } from './types';
+import { call, widthScaler, type BuildOptions, type ModelSpec } from './types';
 
 const STAGES = [16, 32, 64];
 const BLOCKS_PER_STAGE = 3;
 
-function build({ seed, inputShape = [32, 32, 3], numClasses = 10 }: BuildOptions): tfl.LayersModel {
+function build({ seed, inputShape = [32, 32, 3], numClasses = 10, width = 1 }: BuildOptions): tfl.LayersModel {
+  const scaled = widthScaler(width);
   const init = new SeededInit(seed);
   const conv = (x: tfl.SymbolicTensor, filters: number, strides: number, name: string) =>
     call(
@@ -34,9 +36,10 @@ function build({ seed, inputShape = [32, 32, 3], numClasses = 10 }: BuildOptions
   const relu = (x: tfl.SymbolicTensor, name: string) => call(tfl.layers.activation({ activation: 'relu', name }), x);
 
   const input = tfl.input({ shape: inputShape, name: 'input' });
-  let x = bn(conv(input, STAGES[0], 1, 'conv1'), 'bn1', 'relu');
-  let channels = STAGES[0];
-  STAGES.forEach((filters, s) => {
+  const stages = STAGES.map(scaled);
+  let x = bn(conv(input, stages[0], 1, 'conv1'), 'bn1', 'relu');
+  let channels = stages[0];
+  stages.forEach((filters, s) => {
     for (let b = 0; b < BLOCKS_PER_STAGE; b++) {
       const p = `s${s + 1}b${b + 1}`;
       const strides = s > 0 && b === 0 ? 2 : 1;

@@ -9,6 +9,12 @@ export interface BuildOptions {
   inputShape?: number[];
   /** Width of the logits layer; default 10. */
   numClasses?: number;
+  /**
+   * Width multiplier (default 1, exactly the published network): every hidden layer's units or
+   * filters become max(1, round(base * width)). The input and the logits layer keep their widths.
+   * Models that do not support it say so in their file.
+   */
+  width?: number;
 }
 
 export interface ModelSpec {
@@ -32,6 +38,17 @@ export interface PrunableWeight {
   name: string;
   variable: tfl.LayerVariable;
   shape: number[];
+}
+
+/**
+ * The layer-width function for BuildOptions.width: base -> max(1, round(base * width)). Throws a
+ * RangeError unless width is a positive finite number.
+ */
+export function widthScaler(width = 1): (base: number) => number {
+  if (!(Number.isFinite(width) && width > 0)) {
+    throw new RangeError(`width must be a positive finite number, got ${width}`);
+  }
+  return (base) => Math.max(1, Math.round(base * width));
 }
 
 /** Layer.apply on one symbolic tensor, typed as such (tfjs-layers types it as a union). */

@@ -85,6 +85,26 @@ describe('vgg16', () => {
     expectTapLogits(built, [32, 32, 3], 1);
   });
 
+  it('halves every conv at width 0.5: 3,684,842 trainable parameters, 2,112 BN channels', () => {
+    // width 2 would be ~59M parameters (~30 s to initialize on the cpu backend): 0.5 checks the same scaling
+    let cin = 3;
+    let convs = 0;
+    let bnChannels = 0;
+    for (const cout of WIDTHS.flat().map((w) => w / 2)) {
+      convs += conv(cin, cout);
+      bnChannels += cout;
+      cin = cout;
+    }
+    expect(convs).toBe(3_678_048);
+    expect(convs + 2 * bnChannels + 256 * 10 + 10).toBe(3_684_842);
+    const half = vgg16.build({ seed: 1, width: 0.5 });
+    expect(countParams(half)).toEqual({ trainable: 3_684_842, nonTrainable: 2 * bnChannels, total: 3_684_842 + 2 * bnChannels });
+    expect(half.getLayer('flatten').outputShape).toEqual([null, 256]);
+    half.dispose();
+    expect(() => vgg16.build({ seed: 1, width: -0.5 })).toThrow(RangeError);
+    expect(() => vgg16.build({ seed: 1, width: NaN })).toThrow(/width must be a positive/);
+  });
+
   it('gives bitwise the same weights for the same seed (a recorded fingerprint of seed 42)', () => {
     // A second 14.7M-parameter build would cost ~8 s on the cpu backend, so the weights built
     // from seed 42 are compared, bit for bit (FNV-1a over every weight's float32 bit patterns, a

@@ -12,22 +12,24 @@
 //               + 8,448 moving mean/variance (non-trainable)
 //   dense 512*10 + 10 = 5,130
 //   trainable 14,724,042; total 14,732,490.
+// BuildOptions.width scales every conv's filters (the classifier then reads scaled(512) features).
 import { fusedBatchNormalization } from '@kdlts/backend';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { kernelWeights } from './prunable';
 import { SeededInit } from './seed';
-import { call, type BuildOptions, type ModelSpec } from './types';
+import { call, widthScaler, type BuildOptions, type ModelSpec } from './types';
 
 /** Conv widths per stage; every stage ends in a 2x2 max pool. */
 const STAGES = [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]];
 
-function build({ seed, inputShape = [32, 32, 3], numClasses = 10 }: BuildOptions): tfl.LayersModel {
+function build({ seed, inputShape = [32, 32, 3], numClasses = 10, width = 1 }: BuildOptions): tfl.LayersModel {
+  const scaled = widthScaler(width);
   const init = new SeededInit(seed);
   const input = tfl.input({ shape: inputShape, name: 'input' });
   let x = input;
   STAGES.forEach((widths, s) => {
-    widths.forEach((filters, c) => {
+    widths.map(scaled).forEach((filters, c) => {
       const p = `${s + 1}_${c + 1}`;
       x = call(
         tfl.layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: init.he(), name: `conv${p}` }),
