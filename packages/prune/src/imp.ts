@@ -12,7 +12,6 @@
 //   round-<r>/round.json     the round's record, written atomically last: the round is done
 //   mask.kmask, ticket/, imp.json   the final mask, the ticket's training, the summary
 // A restarted run skips the rounds whose round.json exists and resumes the first unfinished one.
-import { createHash } from 'crypto';
 import * as path from 'path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { numBatches } from '@kdlts/data';
@@ -22,6 +21,7 @@ import {
   type TensorBundle, type TrainConfig, type TrainData, type TrainEvent, type TrainResult,
 } from '@kdlts/train';
 
+import { runFingerprint } from './fingerprint';
 import { loadMask, saveMask, type MaskMeta } from './format';
 import { impKeptCounts, IMP_DEFAULT_PRUNE_FRACTION, pruneSurvivors, validatePruneFraction } from './imp_pruning';
 import { Mask, sizeOfShape } from './mask';
@@ -75,7 +75,7 @@ export interface ImpRound {
   bestAccuracy: number;
   bestEpoch: number;
   iterations: number;
-  /** iterations × batch size / training-set size. */
+  /** Passes over the training set: iterations / batches per epoch (a partial last batch counts as a whole one). */
   epochEquivalents: number;
   /** Training step time (across resumes), evaluation time, and the pruning step's time. */
   trainSeconds: number;
@@ -136,20 +136,6 @@ function roundIterations(config: TrainConfig, trainCount: number): number {
   return config.iterations ?? (config.epochs ?? 0) * numBatches(trainCount, config.batchSize, config.dropLast);
 }
 
-function impFingerprint(request: ImpRequest, settings: object, theta0: TensorBundle): string {
-  const h = createHash('sha256');
-  const { data, config } = request;
-  h.update(JSON.stringify({
-    model: request.model.name, settings, config,
-    data: { count: data.train.count, shape: data.train.shape, classes: data.train.numClasses, testCount: data.test?.count ?? 0, stats: data.stats ?? null },
-  }));
-  const bytes = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  for (const [name, t] of theta0) h.update(name).update(bytes(t.values));
-  h.update(bytes(data.train.labels));
-  h.update(bytes(data.train.images.subarray(0, Math.min(data.train.images.length, 1 << 16))));
-  return h.digest('hex').slice(0, 16);
-}
-
 function ticketOf(r: TrainResult): ImpTicket {
   return {
     finalAccuracy: r.finalAccuracy, bestAccuracy: r.bestAccuracy, bestEpoch: r.bestEpoch, iterations: r.iterations,
@@ -178,7 +164,7 @@ export async function runImp(request: ImpRequest): Promise<ImpResult> {
   const rounds = counts.length;
   const theta0 = snapshotWeights(model);
   const settings = { method, sparsity, pruneFraction, rewindIteration, ...selection };
-  const fingerprint = impFingerprint(request, settings, theta0);
+  const fingerprint = runFingerprint({ modelName: model.name, settings, config, data, theta0 });
   const meta: MaskMeta = { ...request.meta, ...settings, model: model.name };
   const emit = (e: ImpEvent) => request.onEvent?.(e);
   const trainEvents = (stage: number | 'ticket') => (event: TrainEvent) => emit({ type: 'train', stage, event });
@@ -227,7 +213,7 @@ export async function runImp(request: ImpRequest): Promise<ImpResult> {
     const record: ImpRound = {
       round: r, kept: mask.count(), density: mask.density(), prunedKept: next.count(), prunedDensity: next.density(),
       finalAccuracy: result.finalAccuracy, bestAccuracy: result.bestAccuracy, bestEpoch: result.bestEpoch,
-      iterations: result.iterations, epochEquivalents: (result.iterations * config.batchSize) / data.train.count,
+      iterations: result.iterations, epochEquivalents: result.iterations / numBatches(data.train.count, config.batchSize, config.dropLast),
       trainSeconds: result.trainSeconds, evalSeconds: result.evalSeconds, pruneSeconds, seconds: result.trainSeconds + pruneSeconds,
       fingerprint,
     };

@@ -17,7 +17,10 @@ export {
 } from './select';
 export { checkPrunable, prune, type PruneRequest, type PruneResult } from './prune';
 export { getStrategy, METHOD_NAMES, STRATEGIES } from './strategies';
-export { ALL_METHOD_NAMES, getMethod, type MethodInfo } from './methods';
+export {
+  ALL_METHOD_NAMES, getMethod, isTeacherSearchMethod, TEACHER_SEARCH_METHOD_NAMES, TEACHER_SEARCH_METHODS, type MethodInfo,
+} from './methods';
+export { runFingerprint, type FingerprintInput } from './fingerprint';
 export { isIterativeMethod, ITERATIVE_METHOD_NAMES, ITERATIVE_METHODS, type IterativeMethod } from './iterative_methods';
 export {
   IMP_PRUNED_MASK_FILE, IMP_ROUND_FILE, IMP_ROUND_MASK_FILE, IMP_SUMMARY_FILE, IMP_TICKET_DIR, runImp,
@@ -35,3 +38,4 @@ export { GRASP_DEFAULT_BATCHES, GRASP_DEFAULT_TEMPERATURE, graspScores, hessianG
 export { SYNFLOW_DEFAULT_ITERATIONS, synflowMask, synflowScores, withAbsoluteWeights } from './strategies/synflow';
 export { crossEntropy, lossGradient } from './loss';
 export { INPUT_SAVING_GRADIENTS, MISSING_GRADIENTS, registerMissingGradients, withDoubleBackpropGradients } from './double_backprop';
+export { impMaskAt, type ImpAtRequest, type ImpAtResult } from './imp_at';
