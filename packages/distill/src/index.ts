@@ -7,3 +7,9 @@ export {
 export { disposeTargets, teacherTargets } from './teacher_info';
 export { searchMask, type SearchConfig, type SearchInput, type SearchResult, type SearchStep } from './search';
 export { teacherSeeds, trainTeachers, type Teacher, type TeacherOptions } from './teachers';
+export { TeacherTrainingAborted } from './teacher_workers';
+export {
+  KDLTS_DEFAULT_TEACHER_EPOCHS, KDLTS_DEFAULT_TEACHERS, KDLTS_MASK_FILE, KDLTS_REWIND_FILE, KDLTS_SEARCH_FILE, KDLTS_SUMMARY_FILE,
+  KDLTS_TEACHERS_DIR, KDLTS_TICKET_DIR, readKdltsRewind, runKdlts,
+  type KdltsEvent, type KdltsRequest, type KdltsResult, type KdltsSearchRecord, type KdltsSummary,
+} from './kdlts';

@@ -9,6 +9,6 @@ export { loadWeights, namedWeights, restoreWeights, saveWeights, snapshotWeights
 export { CHECKPOINT_FILE } from './checkpoint';
 export { decodeBundle, encodeBundle, readBundle, writeBundle, type NamedArray, type TensorBundle } from './tensor-file';
 export { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from './atomic';
-export { isInteractive, jsonLinesReporter, progressBarReporter, type EventSink } from './reporters';
+export { isInteractive, jsonLinesReporter, progressBarReporter, stepProgressBar, type EventSink } from './reporters';
 export { presetToConfig, trainPreset, type TrainPreset } from './presets';
 export { epochOrder, prepare, resolveStats, trainBatch, type PreparedBatch } from './batches';

@@ -56,3 +56,20 @@ export function progressBarReporter(stream: NodeJS.WriteStream = process.stderr,
 export function isInteractive(stream: NodeJS.WriteStream = process.stderr): boolean {
   return Boolean(stream.isTTY) && !process.env.CI;
 }
+
+/** A bar over `total` steps of something that is not a training run (e.g. the KD-LTS search), with a loss. */
+export function stepProgressBar(
+  stream: NodeJS.WriteStream, label: string, total: number,
+): { update: (done: number, loss: number) => void; stop: () => void } {
+  const bar = new SingleBar({
+    stream,
+    format: `${label} [{bar}] {percentage}% | step {value}/{total} | loss {loss} | eta {eta_formatted}`,
+    barCompleteChar: '#',
+    barIncompleteChar: '.',
+    hideCursor: false,
+    clearOnComplete: false,
+    etaBuffer: 20,
+  });
+  bar.start(total, 0, { loss: '-' });
+  return { update: (done, loss) => bar.update(done, { loss: loss.toFixed(4) }), stop: () => bar.stop() };
+}

@@ -46,13 +46,49 @@ describe('kdlts prune', () => {
     for (const l of run.report.layers) expect(l.density).toBeCloseTo(0.1, 3);
   });
 
+  test('kdlts: teachers, search and the time breakdown in the report; early ticket and ticket training on request', async () => {
+    const io = capture();
+    const kd = ['--teachers', '2', '--teacher-epochs', '1', '--search-steps', '6', '--batch-size', '100', '--no-progress'];
+    expect(await main(args('kdlts', ...kd, '--rewind-iteration', '3', '--train-ticket', '--workers', '2'), io)).toBe(0);
+    expect(io.stderr).toContain('teachers: 2 × 1 epoch(s) from θ0');
+    expect(io.stderr).toMatch(/search done: [\d.]+ s/);
+    expect(io.stderr).toContain('ticket: training from the rewind point under the mask');
+    expect(io.stdout).toMatch(/time-to-ticket [\d.]+ s = teachers [\d.]+ s \(2 × 1 epoch\(s\)\) \+ search [\d.]+ s \(6 steps\); 2\.60 epoch-equivalents; ticket test acc/);
+    const dir = path.join(runsDir, 'prune', fs.readdirSync(path.join(runsDir, 'prune')).find((d) => d.startsWith('lenet300-synthetic-kdlts-'))!);
+    expect(fs.readdirSync(dir).sort()).toEqual(['kdlts.json', 'mask.kmask', 'report.json', 'rewind.kdt', 'search.json', 'settings.json', 'teachers', 'ticket']);
+    const report = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8'));
+    expect(report).toMatchObject({
+      method: 'kdlts', settings: { teachers: 2, teacherEpochs: 1, searchSteps: 6, rewindIteration: 3, batchSize: 100 },
+      report: { total: { kept: Math.round(0.1 * LENET_N), size: LENET_N } }, epochEquivalents: 2 + (6 * 100) / 1000,
+    });
+    expect(report.settings.workers).toBeUndefined(); // how it ran, not what it found
+    expect(report.seconds).toBeCloseTo(report.breakdown.teachers + report.breakdown.search, 10);
+    expect(report.kdlts.ticket.iterations).toBeGreaterThan(0);
+
+    const again = capture();
+    expect(await main(args('kdlts', ...kd, '--rewind-iteration', '3'), again)).toBe(0);
+    expect(again.stderr).toContain('finished run found');
+  }, 60_000);
+
+  test('KD-LTS options are refused for other methods, and --min-per-layer for kdlts', async () => {
+    const io = capture();
+    expect(await main(args('magnitude', '--teachers', '2'), io)).not.toBe(0);
+    expect(io.stderr).toContain("kdlts: error: --teachers: KD-LTS options, not used by 'magnitude'");
+    const io2 = capture();
+    expect(await main(args('kdlts', '--min-per-layer', '3'), io2)).not.toBe(0);
+    expect(io2.stderr).toContain('--min-per-layer is not supported by kdlts');
+    const io3 = capture();
+    expect(await main(args('kdlts', '--loss-weights', '1,2'), io3)).not.toBe(0);
+    expect(io3.stderr).toContain("option '--loss-weights <a,b,c>' argument '1,2' is invalid. expected three comma-separated numbers");
+  });
+
   test.each([
     [['--sparsity', '0'], /option '--sparsity <s>' argument '0' is invalid\. expected a number strictly between 0 and 1/],
     [['--sparsity', '1'], /argument '1' is invalid\. expected a number strictly between 0 and 1/],
     [['--sparsity', '1.5'], /argument '1.5' is invalid/],
     [['--sparsity', 'NaN'], /argument 'NaN' is invalid\. expected a number strictly between 0 and 1/],
     [['--sparsity=-0.2'], /argument '-0.2' is invalid/],
-    [['--method', 'lottery'], /argument 'lottery' is invalid\. unknown method 'lottery' \(known: magnitude, random, random-erk, snip, grasp, synflow, imp, ltr\)/],
+    [['--method', 'lottery'], /argument 'lottery' is invalid\. unknown method 'lottery' \(known: magnitude, random, random-erk, snip, grasp, synflow, imp, ltr, kdlts\)/],
     [['--method', 'ltr'], /'ltr' trains between prunings: use kdlts imp --rewind-iteration <k>/],
     [['--model', 'alexnet'], /argument 'alexnet' is invalid\. Allowed choices are lenet300, conv2/],
   ])('%j is a usage error naming it', async (extra, message) => {
