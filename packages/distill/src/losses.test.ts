@@ -14,6 +14,16 @@ const softmax = (z: number[], t: number) => {
 };
 
 describe('losses against hand-computed values', () => {
+  test('normalizeRows: unit rows, an all-zero row stays zero, and its gradient is finite (0, not NaN)', () => {
+    const x = tf.tensor2d([[3, 4], [0, 0]]);
+    expect(Array.from(normalizeRows(x).dataSync())).toEqual(Array.from(Float32Array.of(0.6, 0.8, 0, 0)));
+    // A sparse mask can switch off every feature of a sample: the loss's gradient must stay finite.
+    const target = tf.tensor2d([[1, 0], [0, 1]]);
+    const g = tf.grad((f: tf.Tensor) => featureLoss([f], [target]))(x).arraySync() as number[][];
+    expect(g[1].map(Math.abs)).toEqual([0, 0]);
+    expect(g.flat().every(Number.isFinite)).toBe(true);
+  });
+
   test('softTargets averages the teachers\' softened probabilities', () => {
     const t1 = [[1, 2, 3], [0, 0, 0]];
     const t2 = [[3, 2, 1], [4, 0, -4]];

@@ -12,8 +12,14 @@ import { gramMatrices } from './gram';
 export function normalizeRows(features: tf.Tensor, eps = 1e-12): tf.Tensor2D {
   return tf.tidy(() => {
     const flat = tf.reshape(features, [features.shape[0], -1]) as tf.Tensor2D;
-    const norm = tf.maximum(tf.sqrt(tf.sum(tf.square(flat), 1, true)), eps);
-    return tf.div(flat, norm) as tf.Tensor2D;
+    // A row of norm <= eps (a sample whose features a sparse mask switched off) maps to zeros with a
+    // zero gradient: through sqrt it would get 0 · ∞ = NaN, and through 1 / eps a gradient of 1e12.
+    const squared = tf.sum(tf.square(flat), 1, true);
+    const norm = tf.sqrt(tf.maximum(squared, eps * eps));
+    // The row mask is a constant built from the values (tfjs has no gradient for comparisons).
+    const limit = eps * eps;
+    const live = tf.tensor2d(Float32Array.from(squared.dataSync(), (v) => (v > limit ? 1 : 0)), [flat.shape[0], 1]);
+    return tf.mul(tf.div(flat, norm), live) as tf.Tensor2D;
   });
 }
 
