@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   };
   // Seeds outermost: a stopped sweep has every cell of the first seeds rather than half of every cell.
   const plans = seeds.flatMap((seed) => budgets.map((budget) => ({ budget, seed, methods, sparsities })));
-  const file = await runPlans('accuracy-sweep', profileName, plans, budgets, options, out);
+  const file = await runPlans('accuracy-sweep', profileName, plans, profile.models, options, out);
   process.stderr.write(`${file.records.length} tickets; wrote ${out}\n`);
 }
 

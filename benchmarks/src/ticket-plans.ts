@@ -1,10 +1,11 @@
 // Running a list of (model, seed) plans through the ticket runner into one result file, rewritten
 // atomically after every cell (an interrupted run keeps what it finished and resumes from its run
-// directories), and the budget line every table shows. Shared by accuracy-sweep.ts and ticket-bench.ts.
+// directories; a run over a subset of the profile adds its records to the file), and the budget
+// line every table shows. Shared by accuracy-sweep.ts and ticket-bench.ts.
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '@kdlts/backend';
 import { getModelSpec } from '@kdlts/models';
-import { trainPreset } from '@kdlts/train';
+import { readJsonIfExists, trainPreset } from '@kdlts/train';
 
 import { describeMachine } from './machine';
 import { writeJsonAtomic } from './results';
@@ -56,6 +57,9 @@ export async function runPlans(
   if (tf.getBackend() !== 'kdlts') throw new Error(`the kdlts backend is not active (got '${tf.getBackend()}')`);
   const file: TicketResultsFile = { kind, date: new Date().toISOString(), profile, machine: describeMachine(), budget: describeBudget(budgets, o, o.dataDir), records: [], ...(note ? { note } : {}) };
   const key = (r: TicketRecord) => `${r.model}|${r.method}|${r.sparsity}|${r.seed}`;
+  // A run over a subset (other seeds, models or methods) adds to the file of the same kind and profile.
+  const earlier = readJsonIfExists<TicketResultsFile>(out);
+  if (earlier?.kind === kind && earlier.profile === profile) file.records = earlier.records;
   const save = (r: TicketRecord) => {
     file.records = [...file.records.filter((x) => key(x) !== key(r)), r];
     file.date = new Date().toISOString();
