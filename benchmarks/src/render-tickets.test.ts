@@ -51,9 +51,9 @@ const sweepRecords: TicketRecord[] = [
 ];
 
 const timeRecords: TicketRecord[] = [
-  record('lenet300', 'imp', 0.9, 0, 0.97, 100, 60, { rounds: 100 }), record('lenet300', 'imp', 0.9, 1, 0.95, 140, 60, { rounds: 140 }),
+  record('lenet300', 'imp', 0.9, 0, 0.97, 100, 60, { training: 100, rounds: 11 }), record('lenet300', 'imp', 0.9, 1, 0.95, 140, 60, { training: 140, rounds: 11 }),
   record('lenet300', 'kdlts', 0.9, 0, 0.96, 10, 4, { teachers: 8, search: 2 }), record('lenet300', 'kdlts', 0.9, 1, 0.96, 14, 4, { teachers: 10, search: 4 }),
-  record('conv4', 'imp', 0.9, 0, 0.8, 50, 30, { rounds: 50 }),
+  record('conv4', 'imp', 0.9, 0, 0.8, 50, 30, { training: 50, rounds: 11 }),
 ];
 
 const sweep: LoadedResults = { source: 'benchmarks/results/sweep.json', data: file('accuracy-sweep', sweepRecords) };
@@ -107,7 +107,7 @@ describe('renderMarkdown', () => {
 
   it('gives the time-to-ticket table, its breakdown and the IMP / KD-LTS ratios', () => {
     expect(markdown).toContain('| KD-LTS | 90% | 2 | 12.0 ± 2.8 | 4.00 ± 0.00 | teachers 9.00 s, search 3.00 s | 96.00 ± 0.00 |');
-    expect(markdown).toContain('| IMP | 90% | 2 | 120 ± 28 | 60.0 ± 0.0 | rounds 120 s | 96.00 ± 1.41 |');
+    expect(markdown).toContain('| IMP | 90% | 2 | 120 ± 28 | 60.0 ± 0.0 | training 120 s (11 rounds) | 96.00 ± 1.41 |');
     expect(markdown).toContain('At 90%: IMP / KD-LTS time to ticket 10.0×, epoch-equivalents 15.0×.');
     expect(markdown).toContain("At 90%: no IMP / KD-LTS ratio, the file has no 'kdlts' records.");
   });

@@ -236,8 +236,13 @@ function sweepTables(cells: readonly TicketCell[]): string[] {
   return lines;
 }
 
+/** Each phase's mean seconds; `rounds` (IMP's round count, not a time) is shown as a count. */
 function breakdownText(c: TicketCell): string {
-  return c.breakdown.length === 0 ? MISSING : c.breakdown.map((b) => `${b.phase} ${b.seconds.mean.toFixed(decimalsFor(b.seconds.mean))} s`).join(', ');
+  const phases = c.breakdown.filter((b) => b.phase !== 'rounds');
+  const rounds = c.breakdown.find((b) => b.phase === 'rounds');
+  if (phases.length === 0) return MISSING;
+  const text = phases.map((b) => `${b.phase} ${b.seconds.mean.toFixed(decimalsFor(b.seconds.mean))} s`).join(', ');
+  return rounds ? `${text} (${rounds.seconds.mean} rounds)` : text;
 }
 
 function timeToTicketTable(cells: readonly TicketCell[]): string[] {

@@ -22,7 +22,7 @@ export interface TicketRecord {
   timeToTicketSeconds: number;
   /** Forward + backward passes over the training set spent finding the mask (0 for data-free methods). */
   epochEquivalents: number;
-  /** Where the time-to-ticket went, in seconds (e.g. { teachers, search } or { rounds }). */
+  /** Where the time-to-ticket went, in seconds (e.g. { teachers, search }, { training, pruning }); IMP adds `rounds`, a count. */
   breakdown: Record<string, number>;
   /** The ticket trained from its rewind point (θ0, or θ_t for ltr / kdlts-early) under the mask. */
   finalAccuracy: number;
