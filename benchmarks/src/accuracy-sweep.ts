@@ -7,6 +7,7 @@
 // render-tickets.ts turns the result file into docs/accuracy-sparsity.md and its plots.
 import * as path from 'path';
 
+import { arg, finiteNumber, listArg } from './args';
 import { defaultResultsPath } from './results';
 import { runPlans } from './ticket-plans';
 import { RUNNER_METHODS, type ModelBudget, type RunnerOptions } from './ticket-runner';
@@ -45,37 +46,16 @@ export const SWEEP_PROFILES: Record<string, SweepProfile> = {
   },
 };
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-function list<T>(name: string, parse: (s: string) => T): T[] | undefined {
-  const v = arg(name);
-  if (v === undefined) return undefined;
-  const out = v.split(',').map((s) => s.trim()).filter(Boolean).map(parse);
-  if (out.length === 0) throw new Error(`${name}: expected a comma-separated list, got '${v}'`);
-  return out;
-}
-
-function number(name: string) {
-  return (s: string) => {
-    const x = Number(s);
-    if (!Number.isFinite(x)) throw new Error(`${name}: '${s}' is not a number`);
-    return x;
-  };
-}
-
 async function main(): Promise<void> {
   const profileName = arg('--profile') ?? 'table';
   const profile = SWEEP_PROFILES[profileName];
   if (!profile) throw new Error(`--profile: unknown profile '${profileName}' (known: ${Object.keys(SWEEP_PROFILES).join(', ')})`);
-  const models = list('--models', String);
+  const models = listArg('--models', String);
   const budgets = profile.models.filter((b) => !models || models.includes(b.model));
   if (models && budgets.length !== models.length) throw new Error(`--models: the profile '${profileName}' has ${profile.models.map((b) => b.model).join(', ')}`);
-  const methods = list('--methods', String) ?? profile.methods;
-  const sparsities = list('--sparsities', number('--sparsities')) ?? profile.sparsities;
-  const seeds = list('--seeds', number('--seeds')) ?? profile.seeds;
+  const methods = listArg('--methods', String) ?? profile.methods;
+  const sparsities = listArg('--sparsities', finiteNumber('--sparsities')) ?? profile.sparsities;
+  const seeds = listArg('--seeds', finiteNumber('--seeds')) ?? profile.seeds;
   const runsDir = path.resolve(arg('--runs-dir') ?? path.join(__dirname, '..', 'results', 'local', 'runs'));
   const out = path.resolve(arg('--out') ?? defaultResultsPath('accuracy-sweep', { suffix: profileName, local: profileName === 'smoke' }));
   const options: RunnerOptions = {

@@ -10,6 +10,7 @@ import * as path from 'path';
 import { formatTable } from '@kdlts/cli';
 import { loadDataset, type DatasetName } from '@kdlts/data';
 
+import { arg, finiteNumber, listArg } from './args';
 import { meanStd, type TicketRecord } from './ticket-results';
 import { defaultResultsPath } from './results';
 import { modelTitle, runPlans } from './ticket-plans';
@@ -51,11 +52,6 @@ export const BENCH_PROFILES: Record<string, BenchProfile> = {
     kdlts: { ...KDLTS, teacherEpochs: 2, rewindIteration: 500 },
   },
 };
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 /** The ratio IMP / KD-LTS of mean time-to-ticket and of mean epoch-equivalents (undefined when one is missing). */
 export function ticketRatio(records: readonly TicketRecord[]): { time: number; epochs: number } | undefined {
@@ -106,9 +102,9 @@ async function main(): Promise<void> {
   modelTitle(budget.model);
   const sparsity = arg('--sparsity') !== undefined ? Number(arg('--sparsity')) : profile.sparsity;
   if (!(sparsity > 0 && sparsity < 1)) throw new Error(`--sparsity: expected a number strictly between 0 and 1, got '${arg('--sparsity')}'`);
-  const seeds = arg('--seeds')?.split(',').map(Number) ?? profile.seeds;
+  const seeds = listArg('--seeds', finiteNumber('--seeds')) ?? profile.seeds;
   if (seeds.some((s) => !Number.isSafeInteger(s) || s < 0)) throw new Error(`--seeds: expected integers >= 0, got '${arg('--seeds')}'`);
-  const methods = ['imp', 'kdlts', ...(arg('--methods')?.split(',').filter((m) => m !== 'imp' && m !== 'kdlts') ?? [])];
+  const methods = ['imp', 'kdlts', ...(listArg('--methods', String)?.filter((m) => m !== 'imp' && m !== 'kdlts') ?? [])];
   for (const m of methods) if (!(RUNNER_METHODS as readonly string[]).includes(m)) throw new Error(`--methods: unknown method '${m}' (known: ${RUNNER_METHODS.join(', ')})`);
   const thresholdArg = arg('--threshold');
   const threshold = thresholdArg === undefined ? undefined : Number(thresholdArg);
@@ -124,12 +120,12 @@ async function main(): Promise<void> {
     runsDir, dataDir, kdlts: profile.kdlts, imp: { pruneFraction: 0.2 }, scoringBatches: 1,
     log: (line) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`),
   };
-  process.stderr.write(`bench:ticket, profile ${profileName}: ${profile.description}\n${note ? `NOTE: ${note}\n` : ''}`);
+  process.stderr.write(`bench:ticket, profile ${profileName}: ${profile.description}; this run: ${budget.model} at sparsity ${sparsity}, seeds ${seeds.join(', ')}\n${note ? `NOTE: ${note}\n` : ''}`);
   const plans = seeds.map((seed) => ({ budget, seed, methods, sparsities: [sparsity] }));
   const file = await runPlans('time-to-ticket', profileName, plans, [budget], options, out, note || undefined);
   const ratio = ticketRatio(file.records)!;
   process.stdout.write(
-    `\n${modelTitle(budget.model)} at ${100 * sparsity}% sparsity on ${budget.dataset}, seeds ${seeds.join(', ')} (${profile.description})\n` +
+    `\n${modelTitle(budget.model)} at ${100 * sparsity}% sparsity on ${budget.dataset}, seeds ${seeds.join(', ')}\n${file.budget.description}\n` +
       `${file.machine.cpuModel}, ${file.machine.logicalCpus} threads\n\n${benchTable(file.records)}\n\n` +
       `IMP / KD-LTS: time-to-ticket ${ratio.time.toFixed(1)}×, epoch-equivalents ${ratio.epochs.toFixed(1)}× (the paper reports 19×)\n` +
       `results: ${out}\n`,

@@ -8,9 +8,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { configFrom, resolveTrainSettings, settingsHash } from '@kdlts/cli';
+import { configFrom, resolveTrainSettings, scoringBatchesOf, settingsHash } from '@kdlts/cli';
 import {
-  batches, DATASET_INFO, gather, loadDataset, normalize, numBatches, permutation, type Batch, type Dataset, type DatasetName,
+  DATASET_INFO, gather, loadDataset, numBatches, permutation, type Dataset, type DatasetName,
 } from '@kdlts/data';
 import { runKdlts } from '@kdlts/distill';
 import { buildModel, getModelSpec, type PrunableWeight } from '@kdlts/models';
@@ -84,12 +84,6 @@ export function budgetTraining(b: ModelBudget, seed: number, trainCount: number)
   return { settings, config: configFrom(settings, numBatches(trainCount, settings.batchSize as number)) };
 }
 
-function scoring(data: TrainData, count: number, seed: number): Batch<Float32Array>[] {
-  const take = Math.min(data.train.count, count * 128);
-  const subset = gather(data.train, permutation(data.train.count, seed).subarray(0, take));
-  return [...batches(normalize(subset, { stats: resolveStats(data.train, data.stats) }), 128)] as Batch<Float32Array>[];
-}
-
 const sparsityTag = (s: number) => `s${s}`;
 
 export interface SeedPlan {
@@ -140,7 +134,7 @@ export async function runSeed(plan: SeedPlan, o: RunnerOptions, onRecord: (r: Ti
     }
     const info = getMethod(method);
     const result = await prune({
-      method, model, prunable, sparsity, seed, data: info.needsData ? scoring(data, o.scoringBatches, seed) : undefined,
+      method, model, prunable, sparsity, seed, data: info.needsData ? scoringBatchesOf(data.train, resolveStats(data.train, data.stats), { count: o.scoringBatches, batchSize: 128, seed }) : undefined,
       options: info.needsData ? { batches: o.scoringBatches } : {},
     });
     const epochEquivalents = info.needsData ? Math.min(data.train.count, o.scoringBatches * 128) / data.train.count : 0;

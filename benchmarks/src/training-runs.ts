@@ -7,6 +7,7 @@ import * as path from 'path';
 import { runTrain, type TrainCliOptions } from '@kdlts/cli';
 import type { TrainResult } from '@kdlts/train';
 
+import { arg } from './args';
 import { describeMachine } from './machine';
 import { defaultResultsPath, writeJsonAtomic } from './results';
 
@@ -26,11 +27,6 @@ export const PLANNED: PlannedRun[] = [
     options: { model: 'resnet20', dataset: 'synthetic-cifar10', epochs: 1 },
   },
 ];
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 async function main(): Promise<void> {
   const only = arg('--only')?.split(',');

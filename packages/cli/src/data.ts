@@ -36,8 +36,15 @@ export function scoringBatches(
   name: DatasetName, dataDir: string | undefined, options: { count: number; batchSize: number; seed: number },
 ): Batch<Float32Array>[] {
   const train = loadDataset(name, 'train', { dataDir });
+  return scoringBatchesOf(train, statsFor(name, train), options);
+}
+
+/** scoringBatches over a training split already in memory, normalised with `stats`. */
+export function scoringBatchesOf(
+  train: Dataset, stats: ChannelStats | undefined, options: { count: number; batchSize: number; seed: number },
+): Batch<Float32Array>[] {
   const take = Math.min(train.count, options.count * options.batchSize);
   const subset = gather(train, permutation(train.count, options.seed).subarray(0, take));
-  const ready = normalize(subset, { stats: statsFor(name, train) });
+  const ready = normalize(subset, stats ? { stats } : {});
   return [...batches(ready, options.batchSize)];
 }

@@ -10,3 +10,4 @@ export {
   type ModelDataCliOptions, type RunCliOptions, type TrainingCliOptions,
 } from './training';
 export { fixed, formatTable, percent, type Align } from './table';
+export { scoringBatchesOf } from './data';

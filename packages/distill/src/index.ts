@@ -10,6 +10,6 @@ export { teacherSeeds, trainTeachers, type Teacher, type TeacherOptions } from '
 export { TeacherTrainingAborted } from './teacher_workers';
 export {
   KDLTS_DEFAULT_TEACHER_EPOCHS, KDLTS_DEFAULT_TEACHERS, KDLTS_MASK_FILE, KDLTS_REWIND_FILE, KDLTS_SEARCH_FILE, KDLTS_SUMMARY_FILE,
-  KDLTS_TEACHERS_DIR, KDLTS_TICKET_DIR, readKdltsRewind, runKdlts,
+  KDLTS_TEACHERS_DIR, KDLTS_TICKET_DIR, runKdlts,
   type KdltsEvent, type KdltsRequest, type KdltsResult, type KdltsSearchRecord, type KdltsSummary,
 } from './kdlts';

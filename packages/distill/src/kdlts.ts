@@ -13,7 +13,7 @@ import { numBatches } from '@kdlts/data';
 import { buildWithTaps, getModelSpec, type PrunableWeight } from '@kdlts/models';
 import { loadMask, Mask, runFingerprint, saveMask, type MaskMeta } from '@kdlts/prune';
 import {
-  prepare, readBundle, readJsonIfExists, resolveStats, restoreWeights, snapshotWeights, train, writeBundle, writeJsonAtomic,
+  prepare, readJsonIfExists, resolveStats, restoreWeights, snapshotWeights, train, writeBundle, writeJsonAtomic,
   type TensorBundle, type TrainConfig, type TrainData, type TrainEvent,
 } from '@kdlts/train';
 
@@ -257,9 +257,4 @@ export async function runKdlts(request: KdltsRequest): Promise<KdltsResult> {
     for (const t of teachers) t.model.dispose();
     student.model.dispose();
   }
-}
-
-/** Reads a finished run's rewind point (θ_t), for training its ticket elsewhere. */
-export function readKdltsRewind(outDir: string): TensorBundle {
-  return readBundle(path.join(outDir, KDLTS_REWIND_FILE)).tensors;
 }

@@ -3,37 +3,18 @@
 // Parameters: 3,317,450 at [28, 28, 1] (the default here); 4,301,642 at [32, 32, 3] (CIFAR-10,
 // the paper's setting: 640|1,792 + 36,928 conv, (side/2)^2*64*256+256 + 65,792 + 2,570 dense).
 // BuildOptions.width scales the conv filters and the hidden dense units.
-import * as tfl from '@tensorflow/tfjs-layers';
-
+import { buildConvNet, convNetTaps } from './conv_family';
 import { kernelWeights } from './prunable';
-import { SeededInit } from './seed';
-import { call, widthScaler, type BuildOptions, type ModelSpec } from './types';
+import type { ModelSpec } from './types';
 
-function build({ seed, inputShape = [28, 28, 1], numClasses = 10, width = 1 }: BuildOptions): tfl.LayersModel {
-  const scaled = widthScaler(width);
-  const init = new SeededInit(seed);
-  const conv = (filters: number, name: string) =>
-    tfl.layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init.he(), name });
-  const dense = (units: number, name: string) =>
-    tfl.layers.dense({ units, activation: 'relu', kernelInitializer: init.he(), name });
-
-  const input = tfl.input({ shape: inputShape, name: 'input' });
-  let x = call(conv(scaled(64), 'conv1'), input);
-  x = call(conv(scaled(64), 'conv2'), x);
-  x = call(tfl.layers.maxPooling2d({ poolSize: 2, strides: 2, name: 'pool1' }), x);
-  x = call(tfl.layers.flatten({ name: 'flatten' }), x);
-  x = call(dense(scaled(256), 'fc1'), x);
-  x = call(dense(scaled(256), 'fc2'), x);
-  const logits = call(tfl.layers.dense({ units: numClasses, kernelInitializer: init.glorot(), name: 'logits' }), x);
-  return tfl.model({ inputs: input, outputs: logits, name: 'conv2' });
-}
+/** Conv filters per stage (see conv_family.ts). */
+const STAGES = [[64, 64]];
 
 export const conv2: ModelSpec = {
   name: 'conv2',
   description: 'Conv-2: conv 64-64-pool, dense 256-256-classes, 3x3 same, ReLU',
   defaultInputShape: [28, 28, 1],
-  build,
-  // the conv block's output (after its pool) and the hidden dense layers
-  taps: ['pool1', 'fc1', 'fc2'],
+  build: (options) => buildConvNet('conv2', STAGES, options),
+  taps: convNetTaps(STAGES.length),
   prunableWeights: kernelWeights,
 };

@@ -87,7 +87,7 @@ export async function runKdltsPrune(
   const config = configFrom(train.settings, numBatches(data.train.count, train.settings.batchSize as number));
   const [alpha, beta, gamma] = settings.lossWeights as number[];
   const bar = o.progress ?? isInteractive();
-  let teacherSink: ReturnType<typeof trainProgress>['sink'] | undefined;
+  let trainSink: ReturnType<typeof trainProgress>['sink'] | undefined;
   let teacherShown = -1;
   let search: ReturnType<typeof stepProgressBar> | undefined;
   const { summary } = await runKdlts({
@@ -108,9 +108,9 @@ export async function runKdltsPrune(
         case 'teacher':
           if (e.teacher !== teacherShown) {
             teacherShown = e.teacher;
-            teacherSink = trainProgress(io, bar, `${o.model} teacher ${e.teacher}`, `  teacher ${e.teacher}: `).sink;
+            trainSink = trainProgress(io, bar, `${o.model} teacher ${e.teacher}`, `  teacher ${e.teacher}: `).sink;
           }
-          teacherSink?.(e.event);
+          trainSink?.(e.event);
           break;
         case 'teachers-done':
           io.err(`teachers done: ${e.seconds.toFixed(1)} s of training, test acc ${e.accuracies.map((a) => percent(a)).join(', ')}\n`);
@@ -128,11 +128,11 @@ export async function runKdltsPrune(
           io.err(`search ${e.skipped ? 'found finished' : 'done'}: ${e.seconds.toFixed(1)} s\n`);
           if (o.trainTicket) {
             io.err('ticket: training from the rewind point under the mask\n');
-            teacherSink = trainProgress(io, bar, `${o.model} ticket`, '  ticket: ').sink;
+            trainSink = trainProgress(io, bar, `${o.model} ticket`, '  ticket: ').sink;
           }
           break;
         case 'ticket':
-          teacherSink?.(e.event);
+          trainSink?.(e.event);
           break;
         default:
           break;
