@@ -1,7 +1,8 @@
 // The accuracy-vs-sparsity table: every method at several sparsities on LeNet-300-100 and Conv-4
 // (Fashion-MNIST), each ticket trained from its rewind point with one stated budget, over seeds.
 //   node dist/accuracy-sweep.js [--profile table|smoke] [--models lenet300,conv4] [--methods a,b]
-//        [--sparsities 0.5,0.9] [--seeds 0,1] [--runs-dir DIR] [--out FILE]
+//        [--sparsities 0.5,0.9] [--seeds 0,1] [--runs-dir DIR] [--out FILE] [--note TEXT]
+// --note: a line every rendering shows (e.g. that the timings were taken on a shared machine).
 // Resumable: every cell lives in its own run directory under --runs-dir (default
 // benchmarks/results/local/runs), so running the same command again continues where it stopped.
 // render-tickets.ts turns the result file into docs/accuracy-sparsity.md and its plots.
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
   };
   // Seeds outermost: a stopped sweep has every cell of the first seeds rather than half of every cell.
   const plans = seeds.flatMap((seed) => budgets.map((budget) => ({ budget, seed, methods, sparsities })));
-  const file = await runPlans('accuracy-sweep', profileName, plans, profile.models, options, out);
+  const file = await runPlans('accuracy-sweep', profileName, plans, profile.models, options, out, arg('--note'));
   process.stderr.write(`${file.records.length} tickets; wrote ${out}\n`);
 }
 

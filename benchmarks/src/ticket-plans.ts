@@ -4,6 +4,7 @@
 // line every table shows. Shared by accuracy-sweep.ts and ticket-bench.ts.
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '@kdlts/backend';
+import { resolveSearchConfig } from '@kdlts/distill';
 import { getModelSpec } from '@kdlts/models';
 import { readJsonIfExists, trainPreset } from '@kdlts/train';
 
@@ -41,8 +42,12 @@ export function describeBudget(budgets: ModelBudget[], o: RunnerOptions, dataDir
         `, t = ${b.rewindIteration ?? o.kdlts.rewindIteration}`,
     );
   }
+  const search = resolveSearchConfig({ sparsity: 0.5 });
+  const searchMode = search.straightThroughFrom === 0
+    ? 'straight-through top-k from the first step' : `relaxed for ${search.straightThroughFrom} of the steps, then straight-through top-k`;
   parts.push(
-    `KD-LTS: ${o.kdlts.teachers} teachers × ${o.kdlts.teacherEpochs} epoch(s) from θ0; IMP: ${100 * o.imp.pruneFraction}% of the survivors per round, ` +
+    `KD-LTS: ${o.kdlts.teachers} teachers × ${o.kdlts.teacherEpochs} epoch(s) from θ0, search with Adam lr ${search.lr}, ${searchMode}, ` +
+      `initial scores ${search.init}; IMP: ${100 * o.imp.pruneFraction}% of the survivors per round, ` +
       `every round and every ticket trained with the model's budget; SNIP/GraSP score ${o.scoringBatches} batch(es) of 128`,
   );
   return { description: parts.join('. ') + '.', training, trainImages, kdlts: { ...o.kdlts }, imp: { ...o.imp } };

@@ -37,6 +37,9 @@ test('runSeed: one record per (method, sparsity); IMP to the lower sparsity is t
   const kd = records.filter((r) => r.method === 'kdlts');
   expect(kd[0].epochEquivalents).toBeCloseTo(2 + (4 * 100) / 1000, 10);
   expect(kd[0].breakdown.teachers).toBe(kd[1].breakdown.teachers); // shared teachers, counted in full by each
+  // KD-LTS cells are named by their resolved search settings too (a changed search default never reuses a record).
+  expect(path.basename(kd[0].runDir)).toMatch(/^kdlts-s0\.5-[0-9a-f]{10}$/);
+  expect(path.basename(records.find((r) => r.method === 'magnitude')!.runDir)).toBe('magnitude-s0.5');
   expect(records.find((r) => r.method === 'kdlts-early')).toMatchObject({ rewindIteration: 2, label: 'KD-LTS (θ_t, t = 2)' });
   expect(records.find((r) => r.method === 'magnitude')!.epochEquivalents).toBe(0);
 

@@ -12,7 +12,7 @@ import { configFrom, resolveTrainSettings, scoringBatchesOf, settingsHash } from
 import {
   DATASET_INFO, gather, loadDataset, numBatches, permutation, type Dataset, type DatasetName,
 } from '@kdlts/data';
-import { runKdlts } from '@kdlts/distill';
+import { resolveSearchConfig, runKdlts } from '@kdlts/distill';
 import { buildModel, getModelSpec, type PrunableWeight } from '@kdlts/models';
 import { getMethod, impMaskAt, prune, runImp, saveMask, type Mask } from '@kdlts/prune';
 import { loadWeights, readJsonIfExists, resolveStats, train, writeJsonAtomic, type TrainConfig, type TrainData } from '@kdlts/train';
@@ -143,7 +143,11 @@ export async function runSeed(plan: SeedPlan, o: RunnerOptions, onRecord: (r: Ti
 
   for (const method of methods) {
     for (const sparsity of plan.sparsities) {
-      const dir = path.join(group, `${method}-${sparsityTag(sparsity)}`);
+      // KD-LTS cells also carry their resolved search settings: a changed search default gives a new cell, never a stale record.
+      const kdltsSearch = { steps: searchSteps, batchSize: searchBatchSize };
+      const searchId = method === 'kdlts' || method === 'kdlts-early'
+        ? `-${settingsHash('search', { ...resolveSearchConfig({ ...kdltsSearch, sparsity, seed: config.seed }) })}` : '';
+      const dir = path.join(group, `${method}-${sparsityTag(sparsity)}${searchId}`);
       const recordFile = path.join(dir, 'record.json');
       const done = readJsonIfExists<TicketRecord>(recordFile);
       if (done) {
@@ -161,7 +165,7 @@ export async function runSeed(plan: SeedPlan, o: RunnerOptions, onRecord: (r: Ti
       if (method === 'kdlts' || method === 'kdlts-early') {
         const { mask, summary } = await runKdlts({
           model: budget.model, modelSeed: seed, data, sparsity, config, teachers: kd.teachers, teacherEpochs: kd.teacherEpochs,
-          search: { steps: searchSteps, batchSize: searchBatchSize }, rewindIteration: base.rewindIteration,
+          search: kdltsSearch, rewindIteration: base.rewindIteration,
           outDir: dir, teachersDir: path.join(group, 'teachers'),
         });
         found = {

@@ -5,7 +5,9 @@ export {
   type LossParts, type LossWeights, type TeacherTargets,
 } from './losses';
 export { disposeTargets, teacherTargets } from './teacher_info';
-export { searchMask, type SearchConfig, type SearchInput, type SearchResult, type SearchStep } from './search';
+export {
+  resolveSearchConfig, SEARCH_INITS, searchMask, type ResolvedSearchConfig, type SearchConfig, type SearchInit, type SearchInput, type SearchResult, type SearchStep,
+} from './search';
 export { teacherSeeds, trainTeachers, type Teacher, type TeacherOptions } from './teachers';
 export { TeacherTrainingAborted } from './teacher_workers';
 export {

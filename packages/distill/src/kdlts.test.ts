@@ -45,8 +45,12 @@ test('runKdlts: teachers, search and ticket as stages; a repeated run finds ever
   expect(second.summary.ticket).toEqual(s.ticket);
   expect(JSON.parse(fs.readFileSync(path.join(dir, KDLTS_SUMMARY_FILE), 'utf8'))).toEqual(second.summary);
 
-  // The same directory with other settings: refused, naming the file.
+  // The defaults spelled out are the same run (the fingerprint covers the resolved search settings) ...
+  const spelled = await runKdlts(request({ outDir: dir, search: { ...request().search, lr: 0.01, straightThroughFrom: 0, init: 'layer-magnitude', weights: { alpha: 1 } } }));
+  expect(spelled.mask.equals(first.mask)).toBe(true);
+  // ... the same directory with other settings is refused, naming the file.
   await expect(runKdlts(request({ outDir: dir, sparsity: 0.8 }))).rejects.toThrow(/search\.json: written by a KD-LTS run with other settings/);
+  await expect(runKdlts(request({ outDir: dir, search: { ...request().search, straightThroughFrom: 0.5 } }))).rejects.toThrow(/other settings/);
   fs.rmSync(dir, { recursive: true });
 }, 60_000);
 

@@ -17,7 +17,7 @@ import {
   type TensorBundle, type TrainConfig, type TrainData, type TrainEvent,
 } from '@kdlts/train';
 
-import { searchMask, type SearchConfig, type SearchStep } from './search';
+import { resolveSearchConfig, searchMask, type SearchConfig, type SearchStep } from './search';
 import { trainTeachers, type Teacher } from './teachers';
 
 export const KDLTS_SUMMARY_FILE = 'kdlts.json';
@@ -159,7 +159,8 @@ export async function runKdlts(request: KdltsRequest): Promise<KdltsResult> {
     const searchConfig: SearchConfig = { seed: request.config.seed ?? 0, ...request.search, sparsity: request.sparsity };
     const settings = {
       method: 'kdlts', sparsity: request.sparsity, teachers: count, teacherEpochs: epochs, independentInit: request.independentInit ?? false,
-      rewindIteration, search: searchConfig,
+      // Resolved: a run whose settings only differ by a changed default gets another fingerprint.
+      rewindIteration, search: resolveSearchConfig(searchConfig),
     };
     const fingerprint = runFingerprint({ modelName: request.model, settings, config: request.config, data, theta0 });
     const meta: MaskMeta = { ...request.meta, method: 'kdlts', model: request.model, modelSeed: request.modelSeed, sparsity: request.sparsity, rewindIteration };

@@ -5,7 +5,7 @@ import { buildWithTaps, kernelWeights, type ModelWithTaps } from '@kdlts/models'
 import { prepare, restoreWeights, snapshotWeights } from '@kdlts/train';
 
 import { distillationLoss } from './losses';
-import { searchMask, type SearchConfig } from './search';
+import { resolveSearchConfig, searchMask, type SearchConfig } from './search';
 import { disposeTargets, teacherTargets } from './teacher_info';
 import { trainTeachers, type Teacher } from './teachers';
 
@@ -79,7 +79,7 @@ describe('KD-LTS search', () => {
     let ones = 0;
     for (const bits of r.mask.values()) for (const b of bits) ones += b;
     expect(ones).toBe(r.k);
-    expect(r.history.filter((h) => h.straightThrough)).toHaveLength(6); // the last quarter
+    expect(r.history.every((h) => h.straightThrough)).toBe(true); // the default: the binary mask from the first step
     const after = snapshotWeights(student.model);
     for (const [name, v] of before) expect(Buffer.from(after.get(name)!.values.buffer).equals(Buffer.from(v.values.buffer))).toBe(true);
   });
@@ -119,11 +119,59 @@ describe('KD-LTS search', () => {
     }
   });
 
+  test('straightThroughFrom: the relaxed phase covers the steps before that fraction', async () => {
+    const r = await search({ steps: 8, straightThroughFrom: 0.75 });
+    expect(r.history.map((h) => h.straightThrough)).toEqual([false, false, false, false, false, false, true, true]);
+  });
+
+  test('by default (straight-through) the searched mask beats the magnitude mask it starts from', async () => {
+    // 0 steps return the top-k of the projected initial scores: the magnitude mask at θ0.
+    const start = await search({ steps: 0 });
+    const r = await search({ steps: 40 });
+    let changed = 0;
+    for (const [name, bits] of r.mask) bits.forEach((b, i) => (changed += Number(b !== start.mask.get(name)![i])));
+    expect(changed).toBeGreaterThan(0);
+    expect(lossWithMask(r.mask)).toBeLessThan(lossWithMask(start.mask));
+  });
+
+  test('initial scores: layer-magnitude keeps each layer\'s largest |θ| in equal shares; magnitude ranks globally', async () => {
+    const prunable = kernelWeights(student.model);
+    const layered = await search({ steps: 0 });
+    const global = await search({ steps: 0, init: 'magnitude' });
+    for (const p of prunable) {
+      const theta = p.variable.read().dataSync() as Float32Array;
+      const bits = layered.mask.get(p.name)!;
+      const kept = bits.reduce((a, b) => a + b, 0);
+      // The same fraction of every layer, up to the rounding of one global k.
+      expect(Math.abs(kept - 0.1 * bits.length)).toBeLessThanOrEqual(1);
+      // Within a layer: the kept weights are the largest |θ|.
+      let minKept = Infinity;
+      let maxDropped = -Infinity;
+      bits.forEach((b, i) => (b ? (minKept = Math.min(minKept, Math.abs(theta[i]))) : (maxDropped = Math.max(maxDropped, Math.abs(theta[i])))));
+      expect(minKept).toBeGreaterThanOrEqual(maxDropped);
+    }
+    // Global ranks: one |θ| threshold over all layers.
+    let minKept = Infinity;
+    let maxDropped = -Infinity;
+    for (const p of prunable) {
+      const theta = p.variable.read().dataSync() as Float32Array;
+      global.mask.get(p.name)!.forEach((b, i) => (b ? (minKept = Math.min(minKept, Math.abs(theta[i]))) : (maxDropped = Math.max(maxDropped, Math.abs(theta[i])))));
+    }
+    expect(minKept).toBeGreaterThanOrEqual(maxDropped);
+  });
+
+  test('resolveSearchConfig fills every default, the loss weights included', () => {
+    expect(resolveSearchConfig({ sparsity: 0.5, weights: { beta: 0 } })).toEqual({
+      sparsity: 0.5, steps: 200, batchSize: 128, lr: 0.01, straightThroughFrom: 0, init: 'layer-magnitude', layerwise: false, seed: 0,
+      weights: { alpha: 1, beta: 0, gamma: 1, ce: 0, tau: 4 },
+    });
+  });
+
   test('bad settings are clear errors', async () => {
     await expect(search({ sparsity: 1 })).rejects.toThrow(/sparsity must be a finite number with 0 < sparsity < 1, got 1/);
     await expect(search({ sparsity: NaN })).rejects.toThrow(/got NaN/);
     await expect(search({ lr: 0 })).rejects.toThrow(/lr must be/);
-    await expect(search({ init: 'x' as never })).rejects.toThrow(/init must be/);
+    await expect(search({ init: 'x' as never })).rejects.toThrow(/init must be one of layer-magnitude, magnitude, uniform, got 'x'/);
     await expect(searchMask({ student: student.tapModel, prunable: [], teachers: [], data, config: { sparsity: 0.5 } })).rejects.toThrow(/no teachers/);
   });
 });

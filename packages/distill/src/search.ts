@@ -19,18 +19,29 @@ import { epochOrder, restoreWeights, snapshotWeights, trainBatch } from '@kdlts/
 import { distillationLoss, DEFAULT_LOSS_WEIGHTS, type LossWeights } from './losses';
 import { disposeTargets, teacherTargets } from './teacher_info';
 
+export const SEARCH_INITS = ['layer-magnitude', 'magnitude', 'uniform'] as const;
+export type SearchInit = (typeof SEARCH_INITS)[number];
+
 export interface SearchConfig {
   /** Fraction of prunable weights removed: 0 < sparsity < 1. */
   sparsity: number;
   /** Optimizer steps on the scores (default 200). */
   steps?: number;
   batchSize?: number;
-  /** Adam learning rate on the scores (default 0.05). */
+  /** Adam learning rate on the scores (default 0.01). */
   lr?: number;
-  /** From this fraction of the steps on, the forward uses the binary top-k mask (straight-through); default 0.75. */
+  /**
+   * From this fraction of the steps on, the forward uses the binary top-k mask (straight-through).
+   * Default 0: every step (see docs/distillation.md: a relaxed phase first fits the teachers with
+   * weights scaled by s ∈ (0,1), which the binary ticket does not have; on Conv-4 that lost 15-60 points).
+   */
   straightThroughFrom?: number;
-  /** Initial scores: |θ| ranked into [0,1] then projected (default), or uniform k/n. */
-  init?: 'magnitude' | 'uniform';
+  /**
+   * Initial scores, then projected: 'layer-magnitude' (default) ranks |θ| within each layer into [0,1], so
+   * the first top-k keeps the same fraction of every layer; 'magnitude' ranks |θ| over all layers (at
+   * init that empties the layers of large fan-in: Conv-4's first dense layer at 95%); 'uniform' k/n.
+   */
+  init?: SearchInit;
   /** One budget per layer (each keeps (1 - sparsity) of its weights) instead of one global budget. */
   layerwise?: boolean;
   weights?: LossWeights;
@@ -72,20 +83,23 @@ export interface SearchResult {
   seconds: number;
 }
 
-function validateConfig(c: SearchConfig): Required<Omit<SearchConfig, 'weights'>> & { weights: LossWeights } {
+export type ResolvedSearchConfig = Required<Omit<SearchConfig, 'weights'>> & { weights: Required<LossWeights> };
+
+/** The config with every default filled in (loss weights included), validated: what a run's fingerprint covers. */
+export function resolveSearchConfig(c: SearchConfig): ResolvedSearchConfig {
   if (typeof c.sparsity !== 'number' || !Number.isFinite(c.sparsity) || c.sparsity <= 0 || c.sparsity >= 1) {
     throw new RangeError(`sparsity must be a finite number with 0 < sparsity < 1, got ${c.sparsity}`);
   }
   const out = {
-    sparsity: c.sparsity, steps: c.steps ?? 200, batchSize: c.batchSize ?? 128, lr: c.lr ?? 0.05,
-    straightThroughFrom: c.straightThroughFrom ?? 0.75, init: c.init ?? 'magnitude', layerwise: c.layerwise ?? false,
-    weights: c.weights ?? {}, seed: c.seed ?? 0,
+    sparsity: c.sparsity, steps: c.steps ?? 200, batchSize: c.batchSize ?? 128, lr: c.lr ?? 0.01,
+    straightThroughFrom: c.straightThroughFrom ?? 0, init: c.init ?? 'layer-magnitude', layerwise: c.layerwise ?? false,
+    weights: { ...DEFAULT_LOSS_WEIGHTS, ...c.weights }, seed: c.seed ?? 0,
   } as const;
   if (!(Number.isInteger(out.steps) && out.steps >= 0)) throw new RangeError(`steps must be an integer >= 0, got ${out.steps}`);
   if (!(Number.isInteger(out.batchSize) && out.batchSize >= 1)) throw new RangeError(`batchSize must be a positive integer, got ${out.batchSize}`);
   if (!(Number.isFinite(out.lr) && out.lr > 0)) throw new RangeError(`lr must be a finite number > 0, got ${out.lr}`);
   if (!(out.straightThroughFrom >= 0 && out.straightThroughFrom <= 1)) throw new RangeError(`straightThroughFrom must be in [0, 1], got ${out.straightThroughFrom}`);
-  if (out.init !== 'magnitude' && out.init !== 'uniform') throw new RangeError(`init must be 'magnitude' or 'uniform', got '${out.init as string}'`);
+  if (!SEARCH_INITS.includes(out.init)) throw new RangeError(`init must be one of ${SEARCH_INITS.join(', ')}, got '${out.init as string}'`);
   return out;
 }
 
@@ -103,17 +117,25 @@ function budgets(sizes: number[], sparsity: number, layerwise: boolean): { ks: n
   return { ks, groupSizes: sizes, k: ks.reduce((a, b) => a + b, 0) };
 }
 
-/** Ranks of |θ| scaled into [0, 1] (largest 1): a scale-free magnitude saliency. */
-function magnitudeInit(theta: Float32Array): Float32Array {
+/** Ranks of |θ| scaled into [0, 1] (largest 1, ties: lower index first), written to out: a scale-free magnitude saliency. */
+function magnitudeRanks(theta: Float32Array, out: Float32Array): Float32Array {
   const order = Array.from(theta.keys()).sort((a, b) => abs(theta[a]) - abs(theta[b]) || a - b);
-  const s = new Float32Array(theta.length);
   const denom = Math.max(1, theta.length - 1);
-  order.forEach((idx, rank) => (s[idx] = rank / denom));
+  order.forEach((idx, rank) => (out[idx] = rank / denom));
+  return out;
+}
+
+function initialScores(init: SearchInit, theta: Float32Array, sizes: number[], offsets: number[], k: number): Float32Array {
+  const n = theta.length;
+  if (init === 'uniform') return new Float32Array(n).fill(k / n);
+  if (init === 'magnitude') return magnitudeRanks(theta, new Float32Array(n));
+  const s = new Float32Array(n);
+  sizes.forEach((size, i) => magnitudeRanks(theta.subarray(offsets[i], offsets[i] + size), s.subarray(offsets[i], offsets[i] + size)));
   return s;
 }
 
 export async function searchMask(input: SearchInput): Promise<SearchResult> {
-  const c = validateConfig(input.config);
+  const c = resolveSearchConfig(input.config);
   const start = performance.now();
   const { student, prunable, teachers, data } = input;
   if (teachers.length === 0) throw new RangeError('searchMask: no teachers given');
@@ -128,13 +150,13 @@ export async function searchMask(input: SearchInput): Promise<SearchResult> {
   const snapshot = snapshotWeights(owner);
   const theta = new Float32Array(n);
   prunable.forEach((p, i) => theta.set(p.variable.read().dataSync() as Float32Array, offsets[i]));
-  let s = c.init === 'magnitude' ? magnitudeInit(theta) : new Float32Array(n).fill(k / n);
+  let s = initialScores(c.init, theta, sizes, offsets, k);
   s = projectCappedSimplex(s, c.layerwise ? ks : k, { groupSizes });
 
   // Adam on s (β1 0.9, β2 0.999, ε 1e-8), in float64 state.
   const m1 = new Float64Array(n);
   const m2 = new Float64Array(n);
-  const w = { ...DEFAULT_LOSS_WEIGHTS, ...c.weights };
+  const w = c.weights;
   const vars = prunable.map((p) => p.variable.read() as tf.Variable);
   const history: SearchResult['history'] = [];
   const [h, wd, ch] = data.shape;

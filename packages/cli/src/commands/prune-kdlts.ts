@@ -6,11 +6,13 @@
 import * as path from 'path';
 import { Command, InvalidArgumentError } from 'commander';
 import { numBatches } from '@kdlts/data';
-import { DEFAULT_LOSS_WEIGHTS, KDLTS_DEFAULT_TEACHER_EPOCHS, KDLTS_DEFAULT_TEACHERS, runKdlts, type KdltsSummary } from '@kdlts/distill';
+import {
+  DEFAULT_LOSS_WEIGHTS, KDLTS_DEFAULT_TEACHER_EPOCHS, KDLTS_DEFAULT_TEACHERS, runKdlts, SEARCH_INITS, type KdltsSummary, type SearchInit,
+} from '@kdlts/distill';
 import { isInteractive, stepProgressBar } from '@kdlts/train';
 
 import { loadTrainData } from '../data';
-import { nonNegativeInt, nonNegativeNumber, positiveInt } from '../options';
+import { fraction, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt } from '../options';
 import { percent } from '../table';
 import { configFrom, resolveTrainSettings, trainProgress, type TrainingCliOptions } from '../training';
 import type { CliIo } from '../io';
@@ -23,6 +25,8 @@ export interface KdltsCliOptions {
   workers?: number;
   searchSteps?: number;
   searchLr?: number;
+  straightThroughFrom?: number;
+  searchInit?: string;
   rewindIteration?: number;
   lossWeights?: number[];
   temperature?: number;
@@ -30,7 +34,7 @@ export interface KdltsCliOptions {
   trainTicket?: boolean;
 }
 
-export const KDLTS_SEARCH_DEFAULTS = { searchSteps: 200, searchLr: 0.05 } as const;
+export const KDLTS_SEARCH_DEFAULTS = { searchSteps: 200, searchLr: 0.01, straightThroughFrom: 0, searchInit: 'layer-magnitude' } as const;
 
 /** "1,1,0.5" -> [α, β, γ]: three finite numbers >= 0. */
 export function lossWeightsArg(value: string): number[] {
@@ -46,7 +50,8 @@ export function kdltsDefaults(): Record<string, unknown> {
   const w = DEFAULT_LOSS_WEIGHTS;
   return {
     teachers: KDLTS_DEFAULT_TEACHERS, teacherEpochs: KDLTS_DEFAULT_TEACHER_EPOCHS, independentInit: false,
-    searchSteps: KDLTS_SEARCH_DEFAULTS.searchSteps, searchLr: KDLTS_SEARCH_DEFAULTS.searchLr, rewindIteration: 0,
+    searchSteps: KDLTS_SEARCH_DEFAULTS.searchSteps, searchLr: KDLTS_SEARCH_DEFAULTS.searchLr,
+    straightThroughFrom: KDLTS_SEARCH_DEFAULTS.straightThroughFrom, searchInit: KDLTS_SEARCH_DEFAULTS.searchInit, rewindIteration: 0,
     lossWeights: [w.alpha, w.beta, w.gamma], temperature: w.tau,
   };
 }
@@ -54,7 +59,7 @@ export function kdltsDefaults(): Record<string, unknown> {
 export function kdltsGiven(o: KdltsCliOptions): Record<string, unknown> {
   return {
     teachers: o.teachers, teacherEpochs: o.teacherEpochs, independentInit: o.independentInit, searchSteps: o.searchSteps,
-    searchLr: o.searchLr, rewindIteration: o.rewindIteration, lossWeights: o.lossWeights, temperature: o.temperature,
+    searchLr: o.searchLr, straightThroughFrom: o.straightThroughFrom, searchInit: o.searchInit, rewindIteration: o.rewindIteration, lossWeights: o.lossWeights, temperature: o.temperature,
   };
 }
 
@@ -66,6 +71,8 @@ export function addKdltsOptions(command: Command): Command {
     .option('--workers <n>', 'kdlts: train up to n teachers at a time in worker processes (default 1; not part of the run\'s identity)', positiveInt)
     .option('--search-steps <S>', `kdlts: optimizer steps on the mask scores (default ${KDLTS_SEARCH_DEFAULTS.searchSteps})`, nonNegativeInt)
     .option('--search-lr <x>', `kdlts: Adam learning rate on the scores (default ${KDLTS_SEARCH_DEFAULTS.searchLr})`, nonNegativeNumber)
+    .option('--straight-through-from <f>', 'kdlts: fraction of the search steps after which the forward uses the binary top-k mask; 0 = every step (default), 0.75 = a relaxed phase first', fraction)
+    .option('--search-init <how>', `kdlts: initial scores: ${SEARCH_INITS.join(', ')} (default ${KDLTS_SEARCH_DEFAULTS.searchInit}: |θ| ranked within each layer)`, oneOf(SEARCH_INITS))
     .option('--rewind-iteration <t>', 'kdlts: search at θ_t, teacher 0\'s weights after t steps (the early ticket); 0 = at θ0 (default)', nonNegativeInt)
     .option('--loss-weights <a,b,c>', 'kdlts: weights of the response, feature and relation losses (default 1,1,1)', lossWeightsArg)
     .option('--temperature <tau>', 'kdlts: softmax temperature of the response loss (default 4)', nonNegativeNumber)
@@ -95,7 +102,8 @@ export async function runKdltsPrune(
     teachers: settings.teachers as number, teacherEpochs: settings.teacherEpochs as number, independentInit: settings.independentInit as boolean,
     workers: o.workers ?? 1, rewindIteration: settings.rewindIteration as number, trainTicket: o.trainTicket ?? false,
     search: {
-      steps: settings.searchSteps as number, lr: settings.searchLr as number, batchSize: settings.batchSize as number, seed: settings.seed as number,
+      steps: settings.searchSteps as number, lr: settings.searchLr as number, straightThroughFrom: settings.straightThroughFrom as number,
+      init: settings.searchInit as SearchInit, batchSize: settings.batchSize as number, seed: settings.seed as number,
       layerwise: settings.layerwise as boolean, weights: { alpha, beta, gamma, tau: settings.temperature as number },
     },
     outDir: dir,

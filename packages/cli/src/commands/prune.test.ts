@@ -61,6 +61,8 @@ describe('kdlts prune', () => {
       method: 'kdlts', settings: { teachers: 2, teacherEpochs: 1, searchSteps: 6, rewindIteration: 3, batchSize: 100 },
       report: { total: { kept: Math.round(0.1 * LENET_N), size: LENET_N } }, epochEquivalents: 2 + (6 * 100) / 1000,
     });
+    expect(report.settings).toMatchObject({ straightThroughFrom: 0, searchInit: 'layer-magnitude' }); // the defaults
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'search.json'), 'utf8')).history.every((h: { straightThrough: boolean }) => h.straightThrough)).toBe(true);
     expect(report.settings.workers).toBeUndefined(); // how it ran, not what it found
     expect(report.seconds).toBeCloseTo(report.breakdown.teachers + report.breakdown.search, 10);
     expect(report.kdlts.ticket.iterations).toBeGreaterThan(0);
@@ -70,16 +72,17 @@ describe('kdlts prune', () => {
     expect(again.stderr).toContain('finished run found');
   }, 60_000);
 
-  test('KD-LTS options are refused for other methods, and --min-per-layer for kdlts', async () => {
+  test.each([
+    [['magnitude', '--teachers', '2'], "kdlts: error: --teachers: KD-LTS options, not used by 'magnitude'"],
+    [['snip', '--straight-through-from', '0.5'], "--straight-through-from: KD-LTS options, not used by 'snip'"],
+    [['kdlts', '--min-per-layer', '3'], '--min-per-layer is not supported by kdlts'],
+    [['kdlts', '--loss-weights', '1,2'], "option '--loss-weights <a,b,c>' argument '1,2' is invalid. expected three comma-separated numbers"],
+    [['kdlts', '--straight-through-from', '1.5'], "option '--straight-through-from <f>' argument '1.5' is invalid. expected a number in [0, 1)"],
+    [['kdlts', '--search-init', 'gaussian'], "option '--search-init <how>' argument 'gaussian' is invalid"],
+  ])('KD-LTS options: %j is refused, naming it', async ([method, ...extra], message) => {
     const io = capture();
-    expect(await main(args('magnitude', '--teachers', '2'), io)).not.toBe(0);
-    expect(io.stderr).toContain("kdlts: error: --teachers: KD-LTS options, not used by 'magnitude'");
-    const io2 = capture();
-    expect(await main(args('kdlts', '--min-per-layer', '3'), io2)).not.toBe(0);
-    expect(io2.stderr).toContain('--min-per-layer is not supported by kdlts');
-    const io3 = capture();
-    expect(await main(args('kdlts', '--loss-weights', '1,2'), io3)).not.toBe(0);
-    expect(io3.stderr).toContain("option '--loss-weights <a,b,c>' argument '1,2' is invalid. expected three comma-separated numbers");
+    expect(await main(args(method, ...extra), io)).not.toBe(0);
+    expect(io.stderr).toContain(message);
   });
 
   test.each([
