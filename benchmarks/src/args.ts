@@ -1,5 +1,6 @@
-// Flag reading for the benchmark scripts that take `--name value` pairs (kernels.ts and
-// scaling.ts parse their own, with `--name=value` forms and a usage line).
+// Flag reading for the benchmark scripts: `arg`/`listArg` for the scripts that take `--name value`
+// pairs; `eachFlag`/`positiveArg` for those with a usage line and `--name=value` forms too
+// (kernels.ts, training.ts, scaling.ts).
 
 /** The value after `name` on the command line, or undefined. */
 export function arg(name: string, argv: readonly string[] = process.argv): string | undefined {
@@ -23,4 +24,35 @@ export function finiteNumber(name: string): (item: string) => number {
     if (s.trim() === '' || !Number.isFinite(x)) throw new Error(`${name}: '${s}' is not a number`);
     return x;
   };
+}
+
+/**
+ * Walks the arguments: visit(flag, value) for each, where value() is the flag's value (after `=`,
+ * else the next argument; missing: an error with the usage). visit returns false for a flag it does
+ * not know: an error naming the argument. --help / -h print the usage and exit.
+ */
+export function eachFlag(argv: readonly string[], usage: string, visit: (flag: string, value: () => string) => boolean): void {
+  for (let i = 0; i < argv.length; i++) {
+    const raw = argv[i];
+    const [flag, inline] = raw.split(/=(.*)/s, 2);
+    if (flag === '--help' || flag === '-h') {
+      console.log(usage);
+      process.exit(0);
+    }
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value\n${usage}`);
+      return v;
+    };
+    if (!visit(flag, value)) throw new Error(`unknown argument ${raw}\n${usage}`);
+  }
+}
+
+/** A finite number > 0 (an integer when asked), else an error naming the flag and the value, with the usage. */
+export function positiveArg(flag: string, v: string, integer: boolean, usage: string): number {
+  const x = Number(v);
+  if (v.trim() === '' || !(Number.isFinite(x) && x > 0) || (integer && !Number.isInteger(x))) {
+    throw new Error(`${flag} must be a positive ${integer ? 'integer' : 'number'}, got '${v}'\n${usage}`);
+  }
+  return x;
 }

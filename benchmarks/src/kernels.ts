@@ -17,6 +17,7 @@ import {
   type Timing,
   type TimingBudget,
 } from './machine';
+import { eachFlag } from './args';
 import { defaultResultsPath, writeJsonAtomic } from './results';
 
 // ---- options and profiles -------------------------------------------------------------------
@@ -33,13 +34,7 @@ const USAGE = 'usage: kernels.js [--quick] [--out FILE] [--threads N] [--no-refe
 
 function parseOptions(argv: string[]): Options {
   const o: Options = { quick: false, out: '', reference: true, backend: 'cpu' };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
-    const value = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
-      return v;
-    };
+  eachFlag(argv, USAGE, (flag, value) => {
     if (flag === '--quick') o.quick = true;
     else if (flag === '--no-reference') o.reference = false;
     else if (flag === '--out') o.out = value();
@@ -50,11 +45,9 @@ function parseOptions(argv: string[]): Options {
       const b = value();
       if (b !== 'cpu' && b !== 'auto' && b !== 'cuda') throw new Error(`--backend must be cpu, auto or cuda\n${USAGE}`);
       o.backend = b;
-    } else if (flag === '--help' || flag === '-h') {
-      console.log(USAGE);
-      process.exit(0);
-    } else throw new Error(`unknown argument ${argv[i]}\n${USAGE}`);
-  }
+    } else return false;
+    return true;
+  });
   if (!o.out) o.out = o.quick ? defaultResultsPath('kernels', { suffix: 'quick', local: true }) : defaultResultsPath('kernels');
   return o;
 }

@@ -1,9 +1,10 @@
+import { resolveSearchConfig } from '@kdlts/distill';
 import { renderTuning } from './render-kdlts-tuning';
 import type { TuningFile, TuningRecord } from './kdlts-tuning';
 import type { TicketRecord, TicketResultsFile } from './ticket-results';
 
 const rec = (variant: string, seed: number, sparsity: number, acc: number, o: Partial<TuningRecord> = {}): TuningRecord => ({
-  variant, description: `${variant} described`, seed, sparsity, early: false, search: {},
+  variant, description: `${variant} described`, seed, sparsity, early: false, search: resolveSearchConfig({ sparsity, seed }),
   firstLoss: 8, lastRelaxedLoss: null, finalLoss: 2, finalStraightThrough: true, searchSeconds: 1, teacherSeconds: 1,
   finalAccuracy: acc, bestAccuracy: acc, ...o,
 });

@@ -17,6 +17,7 @@ import { impRounds, Mask, pruneSurvivors } from '@kdlts/prune';
 import { prepare, presetToConfig, resolveStats, train, trainPreset, type WeightMask } from '@kdlts/train';
 
 import { describeMachine, machineLine } from './machine';
+import { eachFlag, positiveArg } from './args';
 import { defaultResultsPath, writeJsonAtomic } from './results';
 
 // ---- options --------------------------------------------------------------------------------
@@ -57,20 +58,8 @@ const SEED = 1;
 
 export function parseScalingOptions(argv: string[]): ScalingOptions {
   const set: Partial<ScalingOptions> = {};
-  const positive = (flag: string, v: string, integer: boolean) => {
-    const x = Number(v);
-    if (!(Number.isFinite(x) && x > 0) || (integer && !Number.isInteger(x))) {
-      throw new Error(`${flag} must be a positive ${integer ? 'integer' : 'number'}, got '${v}'\n${USAGE}`);
-    }
-    return x;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
-    const value = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
-      return v;
-    };
+  const positive = (flag: string, v: string, integer: boolean) => positiveArg(flag, v, integer, USAGE);
+  eachFlag(argv, USAGE, (flag, value) => {
     if (flag === '--model') {
       const m = value();
       if (!isModelName(m)) throw new Error(`unknown model '${m}' (known: ${MODEL_NAMES.join(', ')})\n${USAGE}`);
@@ -84,11 +73,9 @@ export function parseScalingOptions(argv: string[]): ScalingOptions {
     else if (flag === '--search-steps') set.searchSteps = positive(flag, value(), true);
     else if (flag === '--repeats') set.repeats = positive(flag, value(), true);
     else if (flag === '--out') set.out = value();
-    else if (flag === '--help' || flag === '-h') {
-      console.log(USAGE);
-      process.exit(0);
-    } else throw new Error(`unknown argument ${argv[i]}\n${USAGE}`);
-  }
+    else return false;
+    return true;
+  });
   const model = set.model ?? 'lenet300';
   const shape = getModelSpec(model).defaultInputShape;
   if (set.widths && !set.widths.length) throw new Error(`--widths needs at least one width\n${USAGE}`);

@@ -16,6 +16,7 @@ import { mulberry32 } from '@kdlts/data';
 import { MODEL_NAMES, buildModel, countParams, isModelName, type ModelName } from '@kdlts/models';
 
 import { describeMachine, errorOf, machineLine, type Failed } from './machine';
+import { eachFlag, positiveArg } from './args';
 import { defaultResultsPath, writeJsonAtomic } from './results';
 
 // ---- options and profiles -------------------------------------------------------------------
@@ -51,19 +52,9 @@ function parseOptions(argv: string[]): Options {
   const set: Partial<Options> = {};
   let quick = false;
   let out = '';
-  const positive = (flag: string, v: string, integer: boolean) => {
-    const x = Number(v);
-    if (!(x > 0) || (integer && !Number.isInteger(x))) throw new Error(`${flag} must be a positive ${integer ? 'integer' : 'number'}\n${USAGE}`);
-    return x;
-  };
+  const positive = (flag: string, v: string, integer: boolean) => positiveArg(flag, v, integer, USAGE);
   const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
-    const value = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
-      return v;
-    };
+  eachFlag(argv, USAGE, (flag, value) => {
     if (flag === '--quick') quick = true;
     else if (flag === '--no-torch') set.torch = false;
     else if (flag === '--out') out = value();
@@ -82,11 +73,9 @@ function parseOptions(argv: string[]): Options {
         if (!(BACKENDS as readonly string[]).includes(b)) throw new Error(`unknown backend '${b}' (known: ${BACKENDS.join(', ')})\n${USAGE}`);
         return b as BackendName;
       });
-    } else if (flag === '--help' || flag === '-h') {
-      console.log(USAGE);
-      process.exit(0);
-    } else throw new Error(`unknown argument ${argv[i]}\n${USAGE}`);
-  }
+    } else return false;
+    return true;
+  });
   const profile = quick ? QUICK : FULL;
   if (!out) out = quick ? defaultResultsPath('training', { suffix: 'quick', local: true }) : defaultResultsPath('training');
   return {

@@ -2,7 +2,7 @@
 // weights, the student f(x; θ ⊙ m(s)) at the model's current weights θ (θ0: a ticket at init; θ_t:
 // the early-ticket variant), and per step:
 //   1. the teachers' targets on a batch (inference mode, one batched Gram call);
-//   2. W := θ ⊙ m, m = s (relaxed phase) or m = topk(s) (straight-through phase, the last part);
+//   2. W := θ ⊙ m, m = topk(s) (straight-through: by default every step) or m = s (an optional relaxed first phase);
 //   3. the distillation loss and its gradient dL/dW, so dL/ds = dL/dW ⊙ θ;
 //   4. an Adam step on s, then the native Euclidean projection onto {s ∈ [0,1]^n : Σ s = k}
 //      (global budget, or one budget per layer: a batched projection);
